@@ -1,0 +1,239 @@
+"""The ``Expression`` façade: what a script, and every CLI command, works with."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from .autodiff import Gradient, reverse
+from .errors import BindingError, EvaluationError, UsageError
+from .evaluate import Compiled
+from .graph import CONST, VAR
+from .ops import CONSTANTS, OPS
+from .syntax import Program, parse
+
+
+def compile(text: str) -> Expression:  # noqa: A001 - the name SPEC §6 gives
+    """Parse ``text`` into an expression that can be evaluated and differentiated."""
+    return Expression(parse(text))
+
+
+@dataclass
+class NodeRow:
+    """One row of the per-node table: a forward node with its value and adjoint."""
+
+    number: int
+    node: int
+    label: str
+    op: str
+    inputs: list[str]  # "#3" for a node, the number text for a folded constant
+    value: float
+    partials: list[float | None]  # ∂node/∂input, None for a constant input
+    adjoint: float | None  # None when the node is not on a path to the output
+    terms: list[tuple[int, float]]  # (consumer's number, contribution) summed into the adjoint
+    status: str  # "" | "unused" | "no wrt"
+
+
+class Expression:
+    """A compiled expression: values, gradients and the per-node table."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.graph = program.graph
+        self.outputs = program.outputs
+        self._compiled: dict[tuple, Compiled] = {}
+        self._gradients: dict[tuple[str, ...], Gradient] = {}
+
+    # --- what it is -----------------------------------------------------------
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return self.program.variables
+
+    @property
+    def text(self) -> str:
+        return self.program.text
+
+    def _params(self) -> list[int]:
+        return list(self.graph.variables.values())
+
+    def _single_output(self, command: str) -> int:
+        if len(self.outputs) != 1:
+            raise UsageError(
+                f"{command} needs one output, this expression has {len(self.outputs)}",
+                "give a single expression, or use eval/jacobian for several outputs",
+            )
+        return self.outputs[0]
+
+    def wrt(self, names: Sequence[str] | None) -> tuple[str, ...]:
+        """Check a ``--wrt`` list against the variables; default: all of them."""
+        if names is None:
+            return self.variables
+        for name in names:
+            if name not in self.graph.variables:
+                raise BindingError(
+                    f"cannot differentiate with respect to {name}: "
+                    + _not_a_variable(name, self.variables)
+                )
+        return tuple(names)
+
+    def gradient(self, wrt: Sequence[str] | None = None) -> Gradient:
+        wrt = self.wrt(wrt)
+        if wrt not in self._gradients:
+            output = self._single_output("grad")
+            nodes = [self.graph.variables[n] for n in wrt]
+            self._gradients[wrt] = reverse(self.graph, output, nodes)
+        return self._gradients[wrt]
+
+    def compiled(self, outputs: Sequence[int]) -> Compiled:
+        key = tuple(outputs)
+        if key not in self._compiled:
+            self._compiled[key] = Compiled(self.graph, self._params(), key)
+        return self._compiled[key]
+
+    def value_and_grad_nodes(self, wrt: Sequence[str] | None = None) -> list[int]:
+        grad = self.gradient(wrt)
+        return [grad.output, *grad.grads(self.graph)]
+
+    # --- binding points -------------------------------------------------------
+
+    def bind(self, bindings: dict[str, Any]) -> list[Any]:
+        """Order keyword bindings as the variables; name what is missing or extra."""
+        for name in bindings:
+            if name not in self.graph.variables:
+                raise BindingError(f"cannot bind {name}: " + _not_a_variable(name, self.variables))
+        missing = [v for v in self.variables if v not in bindings]
+        if missing:
+            raise BindingError(
+                f"no value for {missing[0]}", f"add --at {missing[0]}=... (or {missing[0]}=... in a script)"
+            )
+        return [bindings[v] for v in self.variables]
+
+    def _run(self, outputs: list[int], bindings: dict[str, Any]) -> list[Any]:
+        args = self.bind(bindings)
+        compiled = self.compiled(outputs)
+        if any(not isinstance(a, (int, float)) for a in args):
+            return compiled.batch(*args)
+        return list(compiled.scalar(*map(float, args)))
+
+    # --- the public API -------------------------------------------------------
+
+    def __call__(self, **bindings: Any) -> Any:
+        """The value (a tuple of values for several outputs); arrays work too."""
+        values = self._run(self.outputs, bindings)
+        return values[0] if len(values) == 1 else tuple(values)
+
+    def grad(self, wrt: Sequence[str] | None = None, **bindings: Any) -> tuple[Any, dict[str, Any]]:
+        """``(value, {variable: ∂f/∂variable})`` at a point or at arrays of points."""
+        names = self.wrt(wrt)
+        values = self._run(self.value_and_grad_nodes(names), bindings)
+        return values[0], dict(zip(names, values[1:]))
+
+    def rows(self, points: Iterable[list[float]], outputs: list[int]) -> Iterable[tuple[float, ...]]:
+        """Outputs at a stream of points already in variable order."""
+        run = self.compiled(outputs).scalar
+        for point in points:
+            yield run(*point)
+
+    # --- the per-node table and the node that went wrong ----------------------
+
+    def node_table(self, point: list[float], wrt: Sequence[str] | None = None) -> list[NodeRow]:
+        """Values, local partials and adjoints of every forward node at one point."""
+        g = self.graph
+        grad = self.gradient(wrt)
+        forward = [n for n in range(grad.n_forward) if g.op[n] != CONST]
+        forward.sort(key=lambda n: g.op[n] != VAR)  # variables first, stable otherwise
+        number = {n: i + 1 for i, n in enumerate(forward)}
+        wanted = list(forward)
+        wanted += list(grad.adjoint.values()) + list(grad.partial.values())
+        wanted += [t for terms in grad.contributions.values() for _, t in terms]
+        values = dict(zip(wanted, self.compiled(wanted).scalar(*point)))
+        needed = g.ancestors([grad.output])
+        rows = []
+        for n in forward:
+            args = g.args[n]
+            inputs = [f"#{number[a]}" if a in number else _short(g.value[a]) for a in args]
+            partials = [
+                values[grad.partial[(n, i)]] if (n, i) in grad.partial else None
+                for i in range(len(args))
+            ]
+            adjoint = values[grad.adjoint[n]] if n in grad.adjoint else None
+            terms = [(number[c], values[t]) for c, t in grad.contributions.get(n, [])]
+            status = "" if grad.active[n] else "unused" if not needed[n] else "no wrt"
+            if g.op[n] == VAR and needed[n] and n not in grad.wrt:
+                status = "no wrt"
+            rows.append(
+                NodeRow(number[n], n, self.label(n), g.op[n], inputs, values[n], partials,
+                        adjoint, terms, status)
+            )
+        return rows
+
+    def label(self, node: int, width: int = 28) -> str:
+        from .printing import to_text
+
+        g = self.graph
+        if g.label[node] is not None:
+            return g.label[node]
+        text = to_text(g, node, names=True, limit=width)
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    def check_finite(self, point: list[float], values: Sequence[float], wrt=None) -> None:
+        """Raise an ``EvaluationError`` naming the node that first went non-finite."""
+        if all(math.isfinite(v) for v in values):
+            return
+        raise EvaluationError(self.culprit(point, wrt))
+
+    def culprit(self, point: list[float], wrt: Sequence[str] | None = None) -> str:
+        g = self.graph
+        grad = self.gradient(wrt) if len(self.outputs) == 1 else None
+        end = len(g)
+        nodes = [n for n in range(end) if g.op[n] != CONST]
+        values = dict(zip(nodes, self.compiled(nodes).scalar(*point)))
+        where = "at " + ", ".join(f"{v}={_short(x)}" for v, x in zip(self.variables, point))
+        for n in nodes:
+            value = values[n]
+            if math.isfinite(value):
+                continue
+            ins = [values.get(a, g.value[a]) for a in g.args[n]]
+            if not all(math.isfinite(x) for x in ins):
+                continue
+            op = OPS[g.op[n]]
+            reason = op.why(*ins) or ("overflow" if math.isinf(value) else "undefined result")
+            if grad is None or n < grad.n_forward:
+                return f"node #{self._number(n)} {self.label(n, 60)} is {_short(value)} {where}: {reason}"
+            source, kind, i = grad.origin.get(n, (grad.output, "sum", -1))
+            target = g.args[source][i] if i >= 0 else source
+            adjoint = f"∂f/∂node #{self._number(target)} {self.label(target, 60)}"
+            if kind == "partial":
+                shown = ", ".join(_short(values.get(a, g.value[a])) for a in g.args[source])
+                size = "infinite" if math.isinf(value) else "undefined"
+                reason = f"{g.op[source]}'({shown}) is {size}"
+                if target != source:
+                    reason += f" (node #{self._number(source)} {self.label(source, 60)})"
+            else:
+                reason += " in the chain rule"
+            return f"{adjoint} is {_short(value)} {where}: {reason}"
+        return f"a non-finite value {where}"
+
+    def _number(self, node: int) -> int:
+        g = self.graph
+        forward = [n for n in range(len(g)) if g.op[n] != CONST]
+        forward.sort(key=lambda n: g.op[n] != VAR)
+        return forward.index(node) + 1
+
+
+def _short(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.6g}" if math.isfinite(value) else repr(value)
+
+
+def _not_a_variable(name: str, variables: tuple[str, ...]) -> str:
+    if name in CONSTANTS:
+        return f"{name} is a constant"
+    listed = ", ".join(variables) if variables else "none"
+    return f"it is not a variable of the expression (variables: {listed})"
+
+
+__all__ = ["Expression", "NodeRow", "compile", "OPS"]

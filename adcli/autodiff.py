@@ -1,0 +1,80 @@
+"""Derivatives as graph transforms.
+
+Reverse mode appends adjoint nodes to the graph: one loop walks the nodes from the
+output back to the inputs and adds ``adjoint × partial`` into each input, summing
+with ``add`` nodes where a node feeds several others. The result is graph nodes,
+so one evaluation gives every value and every adjoint, printing gives a formula,
+and differentiating again gives second derivatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .graph import CONST, VAR, Graph
+from .ops import OPS
+
+
+@dataclass
+class Gradient:
+    """The reverse transform of one output: where each adjoint lives in the graph."""
+
+    output: int
+    wrt: list[int]
+    n_forward: int  # nodes below this id belong to the forward pass
+    active: list[bool]  # on a path from a wrt variable to the output
+    adjoint: dict[int, int] = field(default_factory=dict)  # node -> its adjoint node
+    partial: dict[tuple[int, int], int] = field(default_factory=dict)  # (node, i) -> ∂node/∂input i
+    # input node -> [(consumer, contribution node)], in the order they are summed
+    contributions: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    # backward node -> (forward node, "partial" | "product" | "sum", input index)
+    origin: dict[int, tuple[int, str, int]] = field(default_factory=dict)
+
+    def grads(self, g: Graph) -> list[int]:
+        """The adjoint node of each wrt variable (a zero constant when unused)."""
+        return [self.adjoint.get(v, g.const(0.0)) if v >= 0 else g.const(0.0) for v in self.wrt]
+
+
+def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
+    """Append the adjoints of ``output`` with respect to the ``wrt`` nodes to ``g``."""
+    reaches = g.descendants([v for v in wrt if v >= 0])
+    needed = g.ancestors([output])
+    active = [r and n for r, n in zip(reaches, needed)]
+    grad = Gradient(output, list(wrt), len(g), active)
+    if not active[output]:
+        return grad
+
+    def made_since(start: int, node: int, kind: str, i: int = -1) -> None:
+        for new in range(start, len(g)):
+            grad.origin.setdefault(new, (node, kind, i))
+
+    for node in range(output, -1, -1):
+        if not active[node]:
+            continue
+        if node == output:
+            adjoint = g.const(1.0)
+        else:
+            start = len(g)
+            terms = grad.contributions[node]
+            adjoint = terms[0][1]
+            for _, term in terms[1:]:
+                adjoint = g.add(adjoint, term)
+            made_since(start, node, "sum")
+        grad.adjoint[node] = adjoint
+        op = g.op[node]
+        if op in (VAR, CONST):
+            continue
+        args = g.args[node]
+        rules = OPS[op].partials
+        for i, arg in enumerate(args):
+            if not active[arg]:
+                continue  # constants and inputs that no wrt variable reaches
+            start = len(g)
+            partial = rules[i](g, *args, node)
+            made_since(start, node, "partial", i)
+            start = len(g)
+            term = g.mul(adjoint, partial)
+            made_since(start, node, "product", i)
+            grad.partial[(node, i)] = partial
+            grad.contributions.setdefault(arg, []).append((node, term))
+    return grad

@@ -1,0 +1,228 @@
+"""The adcli command line: options → one library call → one render call.
+
+``main`` is the one place where errors become messages and exit codes (SPEC §5):
+0 success, 1 a computation failed at a point, 2 wrong input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, List, Optional
+
+import typer
+
+from . import __version__
+from .api import Expression, compile
+from .errors import AdcliError, UsageError
+from .points import parse_at
+from .pointwise import write_rows
+from .render import FORMATS, Columns, RowWriter, full, node_json, node_table
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Computation graphs, values and exact gradients of formulas.\n\n"
+    'Example: adcli grad "x*sigmoid(x)/(x**2+1)" --at 2',
+)
+
+Expr = Annotated[
+    str,
+    typer.Argument(
+        metavar="EXPR", show_default=False,
+        help="The expression: its text, - to read it from standard input, or @file.",
+    ),
+]  # fmt: skip
+At = Annotated[
+    Optional[List[str]],
+    typer.Option(
+        "--at", metavar="POINTS", show_default=False,
+        help="Where to evaluate: 2 | x=2,y=-1 | x=0:1:11 (grid) | - (stdin) | @file; repeatable.",
+    ),
+]  # fmt: skip
+Format = Annotated[
+    Optional[str],
+    typer.Option(
+        "--format", "-f", metavar="FORMAT", show_default=False,
+        help="table, plain, csv or json (default: table on a terminal, plain otherwise).",
+    ),
+]  # fmt: skip
+Digits = Annotated[int, typer.Option("--digits", min=1, max=17, help="Significant digits in tables.")]
+NoColor = Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR=1).")]
+Strict = Annotated[
+    bool, typer.Option("--strict", help="Stop at the first non-finite result (exit 1).")
+]
+Wrt = Annotated[
+    Optional[str],
+    typer.Option("--wrt", metavar="x,y", show_default=False,
+                 help="Differentiate with respect to these variables only."),
+]  # fmt: skip
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"adcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Computation graphs, values and exact gradients of formulas."""
+
+
+class Output:
+    """Where results go: the format, and a rich console made only when a table needs it."""
+
+    def __init__(self, fmt: str | None, digits: int, no_color: bool) -> None:
+        if fmt is not None and fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r}", "choose one of: " + ", ".join(FORMATS))
+        self.fmt = fmt or ("table" if sys.stdout.isatty() else "plain")
+        self.digits = digits
+        self.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+        self._console = None
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(no_color=self.no_color, markup=False, highlight=False)
+        return self._console
+
+    def writer(self, columns: Columns) -> RowWriter:
+        return RowWriter(self.fmt, columns, sys.stdout, self.digits, self.console if self.fmt == "table" else None)
+
+
+def _note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _read_expression(source: str) -> Expression:
+    if source == "-":
+        text = sys.stdin.read()
+    elif source.startswith("@"):
+        try:
+            with open(source[1:], encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:
+            raise UsageError(f"cannot read {source[1:]}: {e.strerror}") from None
+    else:
+        text = source
+    return compile(text)
+
+
+def _points(expr: Expression, at: list[str] | None, source: str):
+    if source == "-" and at and "-" in at:
+        raise UsageError("EXPR and --at cannot both read standard input", "put the points in a file: --at @points.txt")
+    return parse_at(at or [], expr.variables, sys.stdout.flush, _note)
+
+
+@app.command("eval")
+def eval_(
+    expr: Expr, at: At = None, format: Format = None, digits: Digits = 6,
+    no_color: NoColor = False, strict: Strict = False,
+) -> None:  # fmt: skip
+    """The value(s) of EXPR at each point.
+
+    Example: adcli eval "x**2 + y" --at x=0:1:5,y=1
+    """
+    e = _read_expression(expr)
+    out = Output(format, digits, no_color)
+    points = _points(e, at, expr)
+    columns = Columns(e.variables, len(e.outputs), None)
+    write_rows(e, e.outputs, points, out.writer(columns), wrt=None, strict=strict, warn=_note)
+
+
+@app.command()
+def grad(
+    expr: Expr, at: At = None, wrt: Wrt = None, format: Format = None, digits: Digits = 6,
+    no_color: NoColor = False, strict: Strict = False,
+    no_table: Annotated[bool, typer.Option("--no-table", help="Only the result, no per-node table.")] = False,
+    nodes: Annotated[bool, typer.Option("--nodes", help="With --format json: add the per-node table.")] = False,
+) -> None:  # fmt: skip
+    """The value and the gradient (reverse mode); on a terminal, the per-node backward table.
+
+    Example: adcli grad "x*sigmoid(x)/(x**2+1)" --at 2
+    """
+    e = _read_expression(expr)
+    out = Output(format, digits, no_color)
+    names = e.wrt(wrt.split(",") if wrt else None)
+    outputs = e.value_and_grad_nodes(names)
+    points = _points(e, at, expr)
+    if out.fmt == "table" and points.count == 1 and not no_table:
+        point = next(iter(points.points))
+        _backward_table(e, point, names, out)
+        return
+    columns = Columns(e.variables, 1, names)
+    extra = (lambda p: {"nodes": node_json(e.node_table(p, names))}) if nodes else None
+    write_rows(e, outputs, points, out.writer(columns), wrt=names, strict=strict, warn=_note, extra=extra)
+
+
+def _backward_table(e: Expression, point: list[float], names, out: Output) -> None:
+    rows = e.node_table(point, names)
+    if rows:
+        node_table(rows, out.digits, out.console)
+    values = e.compiled(e.value_and_grad_nodes(names)).scalar(*point)
+    at = ", ".join(f"{v}={x:g}" for v, x in zip(e.variables, point))
+    lines = [f"f({at}) = {full(values[0])}"]
+    lines += [f"∂f/∂{n} = {full(g)}" for n, g in zip(names, values[1:])]
+    out.console.print("\n".join(lines))
+    e.check_finite(point, values, names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every error becomes one message on stderr and an exit code."""
+    from typer._click import exceptions as click_errors
+
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="adcli", standalone_mode=False)
+        sys.stdout.flush()
+        return 0
+    except AdcliError as e:
+        _flush_quietly()
+        print(f"error: {e.render()}", file=sys.stderr)
+        return e.exit_code
+    except click_errors.Exit as e:
+        return e.exit_code
+    except click_errors.ClickException as e:
+        hint = ""
+        if getattr(e, "ctx", None) is not None:
+            hint = f"\nTry '{e.ctx.command_path} --help' for help."
+        print(f"error: {e.format_message()}{hint}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, click_errors.Abort):
+        _flush_quietly()
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing more to say to anyone.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception:
+        if os.environ.get("ADCLI_DEBUG") == "1":
+            raise
+        print(
+            "error: adcli failed unexpectedly; please report it with the command you ran "
+            "(set ADCLI_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _flush_quietly() -> None:
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

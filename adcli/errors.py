@@ -1,0 +1,63 @@
+"""The errors adcli raises. Each kind says what went wrong and how to fix it.
+
+The CLI maps ``exit_code`` to the process status (SPEC §5): 2 for wrong input,
+1 for a computation that failed at a point.
+"""
+
+from __future__ import annotations
+
+
+class AdcliError(Exception):
+    """Base of every error adcli raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        """The text shown to a user: the message, then the hint if any."""
+        return self.message + (f"\n{self.hint}" if self.hint else "")
+
+
+class ParseError(AdcliError):
+    """The expression text is not valid; carries the position (1-based)."""
+
+    def __init__(
+        self, message: str, text: str, line: int, column: int, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.text = text
+        self.line = line
+        self.column = column
+
+    def render(self) -> str:
+        lines = self.text.split("\n")
+        source = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        column = self.column
+        # Keep the caret readable when the line is enormous (a million characters).
+        if len(source) > 100:
+            start = max(0, column - 50)
+            source = ("…" if start else "") + source[start : start + 100]
+            column = column - start + (1 if start else 0)
+        where = f"line {self.line}, column {self.column}"
+        parts = [f"{self.message} ({where})", "  " + source, "  " + " " * (column - 1) + "^"]
+        if self.hint:
+            parts.append(self.hint)
+        return "\n".join(parts)
+
+
+class BindingError(AdcliError):
+    """A point does not fit the expression: a missing, unknown or constant name."""
+
+
+class UsageError(AdcliError):
+    """An option or a point line is wrong."""
+
+
+class EvaluationError(AdcliError):
+    """The computation produced a non-finite number at a point."""
+
+    exit_code = 1

@@ -1,0 +1,156 @@
+"""The one intermediate representation: a hash-consed graph of nodes.
+
+Nodes are integers; node ``i`` is ``(op[i], args[i])`` and every input of a node
+has a smaller id, so the id order is a topological order and every pass is a
+plain loop. Equal subexpressions are one node (hash-consing), which is what makes
+a re-used value show its fan-out in the backward table.
+
+The smart constructors fold constants and drop identities (``x*1``, ``x+0``,
+``x*0``, ``--x``, ``x**1``) as nodes are made, so derivative graphs stay small.
+"""
+
+from __future__ import annotations
+
+from .ops import OPS
+
+CONST = "const"
+VAR = "var"
+
+
+class Graph:
+    def __init__(self) -> None:
+        self.op: list[str] = []
+        self.args: list[tuple[int, ...]] = []
+        self.value: list[float | None] = []  # constants only
+        self.label: list[str | None] = []  # variable name or program name
+        self._index: dict[tuple, int] = {}
+        self.variables: dict[str, int] = {}  # name -> node, in order of appearance
+
+    def __len__(self) -> int:
+        return len(self.op)
+
+    # --- making nodes ---------------------------------------------------------
+
+    def _node(
+        self, op: str, args: tuple[int, ...], value: float | None = None, label: str | None = None
+    ) -> int:
+        # repr keeps 0.0 and -0.0 (and nan) apart as keys; variables differ by name.
+        key = (op, repr(value)) if op == CONST else (op, label) if op == VAR else (op, args)
+        found = self._index.get(key)
+        if found is not None:
+            return found
+        self.op.append(op)
+        self.args.append(args)
+        self.value.append(value)
+        self.label.append(label)
+        node = len(self.op) - 1
+        self._index[key] = node
+        return node
+
+    def const(self, value: float) -> int:
+        return self._node(CONST, (), float(value))
+
+    def var(self, name: str) -> int:
+        node = self.variables.get(name)
+        if node is None:
+            node = self._node(VAR, (), None, name)
+            self.variables[name] = node
+        return node
+
+    def name(self, node: int, name: str) -> None:
+        """Label a node with a program name; the first name given wins."""
+        if self.label[node] is None:
+            self.label[node] = name
+
+    def is_const(self, node: int, value: float | None = None) -> bool:
+        if self.op[node] != CONST:
+            return False
+        return value is None or self.value[node] == value
+
+    def call(self, op: str, *args: int) -> int:
+        """Apply an op, folding it when every input is a constant."""
+        if all(self.op[a] == CONST for a in args):
+            try:
+                return self.const(OPS[op].scalar(*(self.value[a] for a in args)))
+            except (ArithmeticError, ValueError):
+                pass  # leave it to the evaluator, which gives inf/nan and says why
+        return self._node(op, args)
+
+    def add(self, a: int, b: int) -> int:
+        if self.is_const(a, 0.0):
+            return b
+        if self.is_const(b, 0.0):
+            return a
+        if self.op[b] == "neg":
+            return self.sub(a, self.args[b][0])
+        return self.call("add", a, b)
+
+    def sub(self, a: int, b: int) -> int:
+        if self.is_const(b, 0.0):
+            return a
+        if self.is_const(a, 0.0):
+            return self.neg(b)
+        return self.call("sub", a, b)
+
+    def mul(self, a: int, b: int) -> int:
+        if self.is_const(a, 0.0) or self.is_const(b, 0.0):
+            return self.const(0.0)
+        if self.is_const(a, 1.0):
+            return b
+        if self.is_const(b, 1.0):
+            return a
+        if self.is_const(a, -1.0):
+            return self.neg(b)
+        if self.is_const(b, -1.0):
+            return self.neg(a)
+        return self.call("mul", a, b)
+
+    def div(self, a: int, b: int) -> int:
+        if self.is_const(b, 1.0):
+            return a
+        if self.is_const(a, 0.0) and not self.is_const(b, 0.0):
+            return self.const(0.0)
+        return self.call("div", a, b)
+
+    def neg(self, a: int) -> int:
+        if self.op[a] == "neg":
+            return self.args[a][0]
+        return self.call("neg", a)
+
+    def pow(self, a: int, b: int) -> int:
+        if self.is_const(b, 1.0):
+            return a
+        if self.is_const(b, 0.0):
+            return self.const(1.0)
+        return self.call("pow", a, b)
+
+    def apply(self, op: str, *args: int) -> int:
+        """Any op by name, through its smart constructor when it has one."""
+        builder = getattr(self, op, None) if op in _SMART else None
+        return builder(*args) if builder else self.call(op, *args)
+
+    # --- reading the graph ----------------------------------------------------
+
+    def ancestors(self, roots: list[int]) -> list[bool]:
+        """Which nodes the roots depend on (the roots included)."""
+        needed = [False] * len(self.op)
+        for r in roots:
+            needed[r] = True
+        for node in range(max(roots, default=-1), -1, -1):
+            if needed[node]:
+                for a in self.args[node]:
+                    needed[a] = True
+        return needed
+
+    def descendants(self, sources: list[int]) -> list[bool]:
+        """Which nodes depend on any of the sources (the sources included)."""
+        reached = [False] * len(self.op)
+        for s in sources:
+            reached[s] = True
+        for node in range(len(self.op)):
+            if not reached[node] and any(reached[a] for a in self.args[node]):
+                reached[node] = True
+        return reached
+
+
+_SMART = {"add", "sub", "mul", "div", "neg", "pow"}

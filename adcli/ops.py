@@ -1,0 +1,296 @@
+"""The table of primitives: everything adcli knows about an operation, in one row.
+
+A row holds the op's arity, its scalar implementation (Python floats, ``math``),
+its array implementation (numpy, fetched lazily so a scalar answer never imports
+numpy), its local partial derivatives written with graph constructors (so they are
+differentiable again), how it prints, and where it is smooth (for tests).
+
+Adding a primitive is adding a row here; the tests iterate over ``OPS``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+# A partial rule gets the graph builder, the input node ids and the op's own node
+# id (rules may reuse the output, as sigmoid' = out·(1 − out) does).
+Partial = Callable[..., int]
+
+# Printing precedence, loosest first; calls and atoms bind tightest.
+PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int
+    scalar: Callable[..., float]
+    array: Callable[[Any], Callable[..., Any]]  # numpy module -> f(*args, out=None)
+    partials: tuple[Partial, ...]
+    symbol: str | None = None  # infix/prefix operator text, None for a call
+    precedence: int = PREC_ATOM
+    latex: str | None = None
+    domain: tuple[float, float] = (-3.0, 3.0)  # where it is smooth, for tests
+    kinks: tuple[float, ...] = ()  # points where the derivative convention matters
+    why: Callable[..., str | None] = field(default=lambda *args: None)
+    public: bool = True  # callable by name in the language
+
+
+def _np(name: str) -> Callable[[Any], Callable[..., Any]]:
+    return lambda np: getattr(np, name)
+
+
+def _kernel(name: str) -> Callable[[Any], Callable[..., Any]]:
+    def fetch(np: Any) -> Callable[..., Any]:
+        from . import kernels
+
+        return getattr(kernels, name)
+
+    return fetch
+
+
+# --- scalar implementations that math lacks -----------------------------------
+# They may raise ArithmeticError or ValueError like math does; the evaluator then
+# recomputes the point with numpy's IEEE semantics (inf/nan instead of errors).
+
+
+def _sigmoid(x: float) -> float:
+    if x >= -700.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    return math.exp(x)  # 1/(1+e^-x) = e^x to within rounding here; no overflow
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # nan stays nan
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else x
+
+
+def _min(a: float, b: float) -> float:
+    return a if a <= b else b if b < a else a + b  # a + b: nan if either is nan
+
+
+def _max(a: float, b: float) -> float:
+    return a if a >= b else b if b > a else a + b
+
+
+def _cbrt(x: float) -> float:
+    return math.copysign(abs(x) ** (1.0 / 3.0), x)
+
+
+_scalar_cbrt = getattr(math, "cbrt", _cbrt)
+
+
+# --- why a finite input gave a non-finite output --------------------------------
+
+
+def _why_log(x: float, *base: float) -> str | None:
+    return "log of 0" if x == 0 else "log of a negative number" if x < 0 else None
+
+
+def _why_div(a: float, b: float) -> str | None:
+    return "division by 0" if b == 0 else None
+
+
+def _why_pow(a: float, b: float) -> str | None:
+    if a == 0 and b < 0:
+        return "0 to a negative power"
+    if a < 0 and b != int(b):
+        return "a negative number to a fractional power"
+    return None
+
+
+def _why_outside(lo: float, hi: float, name: str) -> Callable[[float], str | None]:
+    def why(x: float) -> str | None:
+        return None if lo <= x <= hi else f"{name} of {x!r}, outside [{lo:g}, {hi:g}]"
+
+    return why
+
+
+# --- the partial rules, written with the graph builder ``g`` ------------------
+
+
+def _c(value: float) -> Callable[..., int]:
+    return lambda g, *args: g.const(value)
+
+
+def _first_wins(pick_first_when: str) -> tuple[Partial, Partial]:
+    """min/max partials: the first argument takes the gradient at a tie.
+
+    ``sign(sign(d) + 1)`` is 1 when d ≥ 0 and 0 when d < 0, so it is a step
+    function built from public ops (derivative formulas must parse back).
+    """
+
+    def first(g: Any, a: int, b: int, out: int) -> int:
+        d = g.sub(a, b) if pick_first_when == "ge" else g.sub(b, a)
+        return g.call("sign", g.add(g.call("sign", d), g.const(1.0)))
+
+    def second(g: Any, a: int, b: int, out: int) -> int:
+        return g.sub(g.const(1.0), first(g, a, b, out))
+
+    return first, second
+
+
+def _inv_sqrt(g: Any, inner: int) -> int:
+    return g.div(g.const(1.0), g.call("sqrt", inner))
+
+
+def _square(g: Any, x: int) -> int:
+    return g.pow(x, g.const(2.0))
+
+
+_INFIX = [
+    Op("add", 2, lambda a, b: a + b, _np("add"), (_c(1.0), _c(1.0)), "+", PREC_ADD),
+    Op("sub", 2, lambda a, b: a - b, _np("subtract"), (_c(1.0), _c(-1.0)), "-", PREC_ADD),
+    Op(
+        "mul", 2, lambda a, b: a * b, _np("multiply"),
+        (lambda g, a, b, o: b, lambda g, a, b, o: a), "*", PREC_MUL, latex=r"\cdot",
+    ),
+    Op(
+        "div", 2, lambda a, b: a / b, _np("divide"),
+        (
+            lambda g, a, b, o: g.div(g.const(1.0), b),
+            lambda g, a, b, o: g.neg(g.div(o, b)),
+        ),
+        "/", PREC_MUL, why=_why_div,
+    ),
+    Op("neg", 1, lambda a: -a, _np("negative"), (_c(-1.0),), "-", PREC_NEG),
+    Op(
+        "pow", 2, math.pow, _kernel("power"),
+        (
+            lambda g, a, b, o: g.mul(b, g.pow(a, g.sub(b, g.const(1.0)))),
+            lambda g, a, b, o: g.mul(o, g.call("log", a)),
+        ),
+        "**", PREC_POW, domain=(0.5, 2.0), why=_why_pow,
+    ),
+]
+
+_FUNCTIONS = [
+    Op("sin", 1, math.sin, _np("sin"), (lambda g, x, o: g.call("cos", x),)),
+    Op("cos", 1, math.cos, _np("cos"), (lambda g, x, o: g.neg(g.call("sin", x)),)),
+    Op(
+        "tan", 1, math.tan, _np("tan"),
+        (lambda g, x, o: g.add(g.const(1.0), _square(g, o)),), domain=(-1.2, 1.2),
+    ),
+    Op(
+        "asin", 1, math.asin, _np("arcsin"),
+        (lambda g, x, o: _inv_sqrt(g, g.sub(g.const(1.0), _square(g, x))),),
+        domain=(-0.9, 0.9), why=_why_outside(-1, 1, "asin"),
+    ),
+    Op(
+        "acos", 1, math.acos, _np("arccos"),
+        (lambda g, x, o: g.neg(_inv_sqrt(g, g.sub(g.const(1.0), _square(g, x)))),),
+        domain=(-0.9, 0.9), why=_why_outside(-1, 1, "acos"),
+    ),
+    Op(
+        "atan", 1, math.atan, _np("arctan"),
+        (lambda g, x, o: g.div(g.const(1.0), g.add(g.const(1.0), _square(g, x))),),
+    ),
+    Op("sinh", 1, math.sinh, _np("sinh"), (lambda g, x, o: g.call("cosh", x),)),
+    Op("cosh", 1, math.cosh, _np("cosh"), (lambda g, x, o: g.call("sinh", x),)),
+    Op(
+        "tanh", 1, math.tanh, _np("tanh"),
+        (lambda g, x, o: g.sub(g.const(1.0), _square(g, o)),),
+    ),
+    Op(
+        "asinh", 1, math.asinh, _np("arcsinh"),
+        (lambda g, x, o: _inv_sqrt(g, g.add(_square(g, x), g.const(1.0))),),
+    ),
+    Op(
+        "acosh", 1, math.acosh, _np("arccosh"),
+        (lambda g, x, o: _inv_sqrt(g, g.sub(_square(g, x), g.const(1.0))),),
+        domain=(1.1, 4.0), why=_why_outside(1, math.inf, "acosh"),
+    ),
+    Op(
+        "atanh", 1, math.atanh, _np("arctanh"),
+        (lambda g, x, o: g.div(g.const(1.0), g.sub(g.const(1.0), _square(g, x))),),
+        domain=(-0.9, 0.9), why=_why_outside(-1, 1, "atanh"),
+    ),
+    Op("exp", 1, math.exp, _np("exp"), (lambda g, x, o: o,), latex=r"\exp"),
+    Op(
+        "log", 1, math.log, _np("log"), (lambda g, x, o: g.div(g.const(1.0), x),),
+        domain=(0.1, 5.0), why=_why_log, latex=r"\log",
+    ),
+    Op(
+        "log2", 1, math.log2, _np("log2"),
+        (lambda g, x, o: g.div(g.const(1.0), g.mul(x, g.const(math.log(2.0)))),),
+        domain=(0.1, 5.0), why=_why_log,
+    ),
+    Op(
+        "log10", 1, math.log10, _np("log10"),
+        (lambda g, x, o: g.div(g.const(1.0), g.mul(x, g.const(math.log(10.0)))),),
+        domain=(0.1, 5.0), why=_why_log,
+    ),
+    Op(
+        "log1p", 1, math.log1p, _np("log1p"),
+        (lambda g, x, o: g.div(g.const(1.0), g.add(g.const(1.0), x)),),
+        domain=(-0.9, 5.0), why=lambda x: _why_log(1.0 + x),
+    ),
+    Op("expm1", 1, math.expm1, _np("expm1"), (lambda g, x, o: g.call("exp", x),)),
+    Op(
+        "sqrt", 1, math.sqrt, _np("sqrt"),
+        (lambda g, x, o: g.div(g.const(0.5), o),),
+        domain=(0.1, 5.0), why=lambda x: "sqrt of a negative number" if x < 0 else None,
+        latex=r"\sqrt",
+    ),
+    Op(
+        "cbrt", 1, _scalar_cbrt, _np("cbrt"),
+        (lambda g, x, o: g.div(g.const(1.0), g.mul(g.const(3.0), _square(g, o))),),
+        domain=(0.1, 5.0),
+    ),
+    Op("abs", 1, abs, _np("abs"), (lambda g, x, o: g.call("sign", x),), kinks=(0.0,)),
+    Op("sign", 1, _sign, _np("sign"), (_c(0.0),), domain=(0.1, 3.0), kinks=(0.0,)),
+    Op(
+        "sigmoid", 1, _sigmoid, _kernel("sigmoid"),
+        (lambda g, x, o: g.mul(o, g.sub(g.const(1.0), o)),), domain=(-5.0, 5.0),
+    ),
+    Op(
+        "relu", 1, _relu, _kernel("relu"), (lambda g, x, o: g.call("sign", o),),
+        domain=(0.1, 3.0), kinks=(0.0,),
+    ),
+    Op(
+        "softplus", 1, _softplus, _kernel("softplus"),
+        (lambda g, x, o: g.call("sigmoid", x),),
+    ),
+    Op(
+        "erf", 1, math.erf, _kernel("erf"),
+        (
+            lambda g, x, o: g.mul(
+                g.const(2.0 / math.sqrt(math.pi)), g.call("exp", g.neg(_square(g, x)))
+            ),
+        ),
+    ),
+    Op("min", 2, _min, _np("minimum"), _first_wins("le"), domain=(-3.0, 3.0), kinks=(0.0,)),
+    Op("max", 2, _max, _np("maximum"), _first_wins("ge"), domain=(-3.0, 3.0), kinks=(0.0,)),
+    Op(
+        "atan2", 2, math.atan2, _np("arctan2"),
+        (
+            lambda g, y, x, o: g.div(x, g.add(_square(g, x), _square(g, y))),
+            lambda g, y, x, o: g.neg(g.div(y, g.add(_square(g, x), _square(g, y)))),
+        ),
+        domain=(0.5, 3.0),
+    ),
+    Op(
+        "hypot", 2, math.hypot, _np("hypot"),
+        (lambda g, a, b, o: g.div(a, o), lambda g, a, b, o: g.div(b, o)),
+        domain=(0.5, 3.0),
+    ),
+]
+
+OPS: dict[str, Op] = {op.name: op for op in _INFIX + _FUNCTIONS}
+
+# Functions a user may call by name, with the arities they accept. ``pow`` is the
+# call form of ``**``; ``log(x, b)`` is sugar for log(x)/log(b).
+FUNCTIONS: dict[str, tuple[int, ...]] = {op.name: (op.arity,) for op in _FUNCTIONS}
+FUNCTIONS["pow"] = (2,)
+FUNCTIONS["log"] = (1, 2)
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

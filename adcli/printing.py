@@ -1,0 +1,71 @@
+"""Graph → text in adcli's own syntax, with parentheses only where precedence needs them."""
+
+from __future__ import annotations
+
+import math
+
+from .graph import CONST, VAR, Graph
+from .ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
+
+
+def number(value: float) -> str:
+    """A constant as a person writes it: ``2``, ``0.5``, ``pi``."""
+    if value == math.pi:
+        return "pi"
+    if value == math.e:
+        return "e"
+    if value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+def _wrap(text: str, prec: int, needs: bool) -> str:
+    return f"({text})" if needs else text
+
+
+def to_text(g: Graph, root: int, names: bool = False, limit: int | None = None) -> str:
+    """Print ``root`` as a formula; ``names`` prints labelled nodes by their label.
+
+    Iterative over the nodes below ``root``; with ``limit``, subexpressions longer
+    than it are cut to ``…`` so labels of huge graphs cost linear time.
+    """
+    needed = g.ancestors([root])
+    text: dict[int, tuple[str, int]] = {}
+    for n in range(root + 1):
+        if not needed[n]:
+            continue
+        op = g.op[n]
+        if op == CONST:
+            t = number(g.value[n])
+            text[n] = (t, PREC_NEG if t.startswith("-") else PREC_ATOM)
+            continue
+        if op == VAR or (names and n != root and g.label[n] is not None):
+            text[n] = (g.label[n], PREC_ATOM)
+            continue
+        spec = OPS[op]
+        parts = [text[a] for a in g.args[n]]
+        if spec.symbol is None:
+            t = f"{op}({', '.join(p[0] for p in parts)})"
+            prec = PREC_ATOM
+        elif spec.arity == 1:
+            (a, pa), prec = parts[0], spec.precedence
+            t = "-" + _wrap(a, pa, pa < PREC_NEG)
+        else:
+            (a, pa), (b, pb), prec = parts[0], parts[1], spec.precedence
+            if prec == PREC_POW:
+                left = _wrap(a, pa, pa <= PREC_POW)
+                right = _wrap(b, pb, pb < PREC_NEG)
+            else:
+                left = _wrap(a, pa, pa < prec)
+                right = _wrap(b, pb, pb <= prec)
+            sep = spec.symbol if prec == PREC_POW else f" {spec.symbol} "
+            if prec == PREC_MUL:
+                sep = spec.symbol
+            t = left + sep + right
+        if limit is not None and len(t) > limit:
+            t = t[: limit - 1] + "…"
+        text[n] = (t, prec)
+    return text[root][0]
+
+
+__all__ = ["to_text", "number", "PREC_ADD"]

@@ -1,0 +1,171 @@
+"""Results → text: ``plain``, ``csv`` and ``json`` for machines, rich tables for people.
+
+Machine formats print every number in full precision (``repr``), spell non-finite
+numbers ``nan``/``inf``/``-inf`` (strings in JSON, so the output stays valid), and
+never import rich. Tables round to ``--digits`` significant digits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import IO, Any, Sequence
+
+FORMATS = ("table", "plain", "csv", "json")
+
+
+def full(value: float) -> str:
+    """The shortest text that reads back to the same float."""
+    return repr(float(value))
+
+
+def rounded(value: float | None, digits: int) -> str:
+    if value is None:
+        return ""
+    value = float(value)
+    return f"{value:.{digits}g}" if math.isfinite(value) else repr(value)
+
+
+def json_number(value: float) -> float | str:
+    value = float(value)
+    return value if math.isfinite(value) else repr(value)
+
+
+class Columns:
+    """The names of what a row holds: the point, the values, the partials."""
+
+    def __init__(self, variables: Sequence[str], n_values: int, wrt: Sequence[str] | None) -> None:
+        self.variables = list(variables)
+        self.n_values = n_values
+        self.wrt = list(wrt) if wrt is not None else None
+
+    def value_names(self) -> list[str]:
+        return ["value"] if self.n_values == 1 else [f"value_{i + 1}" for i in range(self.n_values)]
+
+    def csv_header(self) -> list[str]:
+        return self.variables + self.value_names() + [f"grad_{v}" for v in self.wrt or []]
+
+    def json_row(self, point: Sequence[float], values: Sequence[float]) -> dict[str, Any]:
+        row: dict[str, Any] = {"at": {v: json_number(x) for v, x in zip(self.variables, point)}}
+        outs = [json_number(v) for v in values[: self.n_values]]
+        row["value"] = outs[0] if self.n_values == 1 else outs
+        if self.wrt is not None:
+            row["grad"] = {v: json_number(g) for v, g in zip(self.wrt, values[self.n_values :])}
+        return row
+
+
+class RowWriter:
+    """Writes one row per point as soon as it is known (tables wait for the end)."""
+
+    def __init__(self, fmt: str, columns: Columns, out: IO[str], digits: int, console=None) -> None:
+        self.fmt = fmt
+        self.columns = columns
+        self.out = out
+        self.digits = digits
+        self.console = console
+        self._table_rows: list[list[str]] = []
+        if fmt == "csv":
+            out.write(",".join(columns.csv_header()) + "\n")
+
+    def row(self, point: Sequence[float], values: Sequence[float], extra: dict | None = None) -> None:
+        if self.fmt == "plain":
+            self.out.write(" ".join(full(v) for v in values) + "\n")
+        elif self.fmt == "csv":
+            self.out.write(",".join(full(v) for v in [*point, *values]) + "\n")
+        elif self.fmt == "json":
+            row = self.columns.json_row(point, values)
+            if extra:
+                row.update(extra)
+            self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            self._table_rows.append([rounded(v, self.digits) for v in [*point, *values]])
+
+    def close(self) -> None:
+        if self.fmt != "table" or not self._table_rows:
+            return
+        from rich.table import Table
+
+        c = self.columns
+        table = Table(box=_box())
+        for name in c.variables:
+            table.add_column(name, justify="right", style="cyan")
+        for name in c.value_names():
+            table.add_column(name.replace("value", "f"), justify="right", style="bold")
+        for name in c.wrt or []:
+            table.add_column(f"∂f/∂{name}", justify="right")
+        for r in self._table_rows:
+            table.add_row(*r)
+        self.console.print(table)
+
+
+def _box():
+    from rich import box
+
+    return box.SIMPLE_HEAD
+
+
+def node_table(rows, digits: int, console, title: str | None = None) -> None:
+    """The per-node backward table: forward order, so bottom-up is the backward sweep."""
+    from rich.table import Table
+
+    table = Table(box=_box(), title=title)
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("node", style="cyan")
+    table.add_column("op")
+    table.add_column("value", justify="right")
+    table.add_column("local ∂")
+    table.add_column("∂f/∂node", justify="right", style="bold", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            str(r.number),
+            r.label,
+            op_text(r),
+            rounded(r.value, digits),
+            local_text(r, digits),
+            adjoint_text(r, digits),
+        )
+    console.print(table)
+
+
+def op_text(row) -> str:
+    if row.op == "var":
+        return "input"
+    return f"{row.op}({', '.join(row.inputs)})"
+
+
+def local_text(row, digits: int) -> str:
+    return "\n".join(
+        f"∂/∂{name} = {rounded(p, digits)}"
+        for name, p in zip(row.inputs, row.partials)
+        if p is not None
+    )
+
+
+def adjoint_text(row, digits: int) -> str:
+    if row.adjoint is None:
+        return {"unused": "— unused", "no wrt": "— not needed"}.get(row.status, "—")
+    text = rounded(row.adjoint, digits)
+    if not row.terms:
+        return f"{text} (seed ∂f/∂f)"
+    if len(row.terms) > 1:  # fan-out: the sum of what each use sends back
+        parts = [f"{rounded(t, digits)} from #{c}" for c, t in row.terms]
+        return "\n".join([text, "= " + parts[0], *("+ " + p for p in parts[1:])])
+    return text
+
+
+def node_json(rows) -> list[dict[str, Any]]:
+    """The per-node table as data, for ``--format json --nodes``."""
+    return [
+        {
+            "id": r.number,
+            "node": r.label,
+            "op": r.op,
+            "inputs": r.inputs,
+            "value": json_number(r.value),
+            "local": [None if p is None else json_number(p) for p in r.partials],
+            "adjoint": None if r.adjoint is None else json_number(r.adjoint),
+            "terms": [{"from": c, "value": json_number(t)} for c, t in r.terms],
+            "status": r.status or "used",
+        }
+        for r in rows
+    ]

@@ -1,0 +1,254 @@
+"""Text → graph, with the one Lark grammar.
+
+The LALR parser gets the builder as its transformer, so every rule becomes a call
+to a graph constructor the moment it is reduced: no parse tree is built and
+nothing recurses, whatever the nesting depth. Parse errors become ``ParseError``
+with the line, the column and what was expected there.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ParseError
+from .graph import Graph
+from .ops import CONSTANTS, FUNCTIONS
+
+_GRAMMAR_PATHS = (
+    Path(__file__).resolve().parent.parent / "grammar" / "adcli.lark",  # source tree
+    Path(__file__).resolve().parent / "grammar" / "adcli.lark",  # installed wheel
+)
+
+
+@dataclass
+class Program:
+    """What a text defines: the graph, its outputs and its free variables."""
+
+    text: str
+    graph: Graph
+    outputs: list[int]
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return tuple(self.graph.variables)
+
+
+_parser = None
+
+
+def _make_parser():
+    from lark import Lark, Transformer
+
+    class Build(Transformer):
+        """Rule callbacks, each handing over to ``self.state``, the parse in progress."""
+
+        state: _State
+
+    # The parser binds its callbacks once, so they forward to the current state.
+    for rule in _RULES:
+        setattr(Build, rule, lambda self, c, _rule=rule: getattr(self.state, _rule)(c))
+
+    grammar = next(p for p in _GRAMMAR_PATHS if p.exists()).read_text(encoding="utf-8")
+    build = Build()
+    # cache=True stores the generated LALR tables in the temp directory keyed by
+    # the grammar's hash, which keeps table construction out of every start-up.
+    parser = Lark(
+        grammar, parser="lalr", transformer=build, propagate_positions=False, cache=True
+    )
+    return parser, build
+
+
+_RULES = {
+    "start", "assign", "outputs", "add", "sub", "mul", "div", "neg", "pos", "pow",
+    "number", "name", "call",
+}  # fmt: skip
+
+
+class _State:
+    """Builds the graph while the parser reduces rules."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.graph = Graph()
+        self.assigned: dict[str, int] = {}
+        self.free: set[str] = set()
+        self.last_outputs: list[int] = []
+
+    def _error(self, message: str, token, hint: str | None = None) -> ParseError:
+        return ParseError(message, self.text, token.line, token.column, hint)
+
+    # statements
+    def start(self, statements):
+        return self.last_outputs
+
+    def assign(self, children):
+        token, node = children
+        name = str(token)
+        if name in CONSTANTS:
+            raise self._error(f"cannot assign to the constant {name}", token)
+        if name in FUNCTIONS:
+            raise self._error(f"cannot assign to {name}: it is a function", token)
+        if name in self.assigned:
+            raise self._error(
+                f"{name} is assigned twice", token, "give each statement its own name"
+            )
+        if name in self.free:
+            raise self._error(
+                f"{name} is assigned after it was used as a free variable",
+                token,
+                "assign it before its first use, or use another name",
+            )
+        self.assigned[name] = node
+        if self.graph.op[node] not in ("const", "var"):
+            self.graph.name(node, name)
+        self.last_outputs = [node]
+        return node
+
+    def outputs(self, nodes):
+        self.last_outputs = list(nodes)
+        return nodes
+
+    # operators
+    def add(self, c):
+        return self.graph.add(c[0], c[1])
+
+    def sub(self, c):
+        return self.graph.sub(c[0], c[1])
+
+    def mul(self, c):
+        return self.graph.mul(c[0], c[1])
+
+    def div(self, c):
+        return self.graph.div(c[0], c[1])
+
+    def neg(self, c):
+        return self.graph.neg(c[0])
+
+    def pos(self, c):
+        return c[0]
+
+    def pow(self, c):
+        return self.graph.pow(c[0], c[2])
+
+    # atoms
+    def number(self, c):
+        return self.graph.const(float(c[0]))
+
+    def name(self, c):
+        token = c[0]
+        name = str(token)
+        if name in self.assigned:
+            return self.assigned[name]
+        if name in CONSTANTS:
+            return self.graph.const(CONSTANTS[name])
+        if name in FUNCTIONS:
+            raise self._error(
+                f"{name} is a function", token, f"call it with its argument: {name}(x)"
+            )
+        self.free.add(name)
+        return self.graph.var(name)
+
+    def call(self, c):
+        token, args = c[0], [a for a in c[1:] if a is not None]
+        name = str(token)
+        arities = FUNCTIONS.get(name)
+        if arities is None:
+            raise self._unknown_function(token)
+        if len(args) not in arities:
+            wanted = " or ".join(str(n) for n in arities)
+            plural = "s" if arities[-1] != 1 else ""
+            raise self._error(
+                f"{name} takes {wanted} argument{plural}, got {len(args)}", token
+            )
+        g = self.graph
+        if name == "log" and len(args) == 2:
+            return g.div(g.call("log", args[0]), g.call("log", args[1]))
+        return g.apply(name, *args)
+
+    def _unknown_function(self, token) -> ParseError:
+        name = str(token)
+        close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
+        if close:
+            return self._error(f"unknown function {name}", token, f"did you mean {close[0]}?")
+        return self._error(
+            f"{name} is not a function, and implicit multiplication is not supported",
+            token,
+            f"write {name}*(...) to multiply",
+        )
+
+
+_TERMINAL_WORDS = {
+    "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'",
+    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'**'",
+    "COMMA": "','", "EQUAL": "'='", "SEMICOLON": "';'", "_NEWLINE": "a new line",
+    "$END": "the end of the input",
+}  # fmt: skip
+
+_ENDS_OPERAND = re.compile(r"([\w.]+|\))\s*$")
+
+
+def _describe(token_type: str) -> str:
+    return _TERMINAL_WORDS.get(token_type, token_type.lower())
+
+
+def _expected(names) -> str:
+    words = sorted({_describe(n) for n in names if not n.startswith("__")})
+    return "expected " + (", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0])
+
+
+def _position(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _parse_error(text: str, e) -> ParseError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
+    if isinstance(e, UnexpectedCharacters):
+        line, column = _position(text, e.pos_in_stream)
+        char = text[e.pos_in_stream]
+        return ParseError(f"unexpected character {char!r}", text, line, column,
+                          _expected(e.allowed) if e.allowed else None)
+    assert isinstance(e, UnexpectedToken)
+    token = e.token
+    if token.type == "$END":
+        if not text.strip(" \t\r\n;") or all(
+            not ln.split("#", 1)[0].strip(" \t\r;") for ln in text.split("\n")
+        ):
+            return ParseError("the expression is empty", text, 1, 1,
+                              "give an expression such as x**2")
+        line, column = _position(text, len(text.rstrip()))
+        return ParseError("unexpected end of the input", text, line, column,
+                          _expected(e.expected))
+    pos = token.start_pos
+    line, column = token.line, token.column
+    before = _ENDS_OPERAND.search(text[:pos])
+    if before and token.type in ("NAME", "NUMBER", "LPAR"):
+        left = before.group(1) if before.group(1) != ")" else "(...)"
+        right = str(token) if token.type != "LPAR" else "(...)"
+        return ParseError(
+            "implicit multiplication is not supported", text, line, column,
+            f"write {left}*{right}",
+        )
+    return ParseError(f"unexpected {_describe(token.type)} {str(token)!r}", text, line,
+                      column, _expected(e.expected))
+
+
+def parse(text: str) -> Program:
+    """Parse a text into a program: its graph, outputs and free variables."""
+    global _parser
+    from lark.exceptions import UnexpectedInput
+
+    if _parser is None:
+        _parser = _make_parser()
+    parser, build = _parser
+    state = _State(text)
+    build.state = state
+    try:
+        outputs = parser.parse(text)
+    except UnexpectedInput as e:
+        raise _parse_error(text, e) from None
+    return Program(text, state.graph, list(outputs))
