@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from .autodiff import Gradient, reverse
@@ -19,20 +18,21 @@ def compile(text: str) -> Expression:  # noqa: A001 - the name SPEC §6 gives
     return Expression(parse(text))
 
 
-@dataclass
 class NodeRow:
     """One row of the per-node table: a forward node with its value and adjoint."""
 
-    number: int
-    node: int
-    label: str
-    op: str
-    inputs: list[str]  # "#3" for a node, the number text for a folded constant
-    value: float
-    partials: list[float | None]  # ∂node/∂input, None for a constant input
-    adjoint: float | None  # None when the node is not on a path to the output
-    terms: list[tuple[int, float]]  # (consumer's number, contribution) summed into the adjoint
-    status: str  # "" | "unused" | "no wrt"
+    def __init__(self, number, node, label, op, inputs, value, partials, adjoint, terms, status):
+        self.number: int = number
+        self.node: int = node
+        self.label: str = label
+        self.op: str = op
+        self.inputs: list[str] = inputs  # "#3" for a node, the text of a folded constant
+        self.value: float = value
+        self.partials: list[float | None] = partials  # ∂node/∂input; None: constant input
+        self.adjoint: float | None = adjoint  # None: not on a path to the output
+        # (consumer's number, contribution) summed into the adjoint
+        self.terms: list[tuple[int, float]] = terms
+        self.status: str = status  # "" | "unused" | "no wrt"
 
 
 class Expression:

@@ -9,26 +9,24 @@ and differentiating again gives second derivatives.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .graph import CONST, VAR, Graph
 from .ops import OPS
 
 
-@dataclass
 class Gradient:
     """The reverse transform of one output: where each adjoint lives in the graph."""
 
-    output: int
-    wrt: list[int]
-    n_forward: int  # nodes below this id belong to the forward pass
-    active: list[bool]  # on a path from a wrt variable to the output
-    adjoint: dict[int, int] = field(default_factory=dict)  # node -> its adjoint node
-    partial: dict[tuple[int, int], int] = field(default_factory=dict)  # (node, i) -> ∂node/∂input i
-    # input node -> [(consumer, contribution node)], in the order they are summed
-    contributions: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    # backward node -> (forward node, "partial" | "product" | "sum", input index)
-    origin: dict[int, tuple[int, str, int]] = field(default_factory=dict)
+    def __init__(self, output: int, wrt: list[int], n_forward: int, active: list[bool]) -> None:
+        self.output = output
+        self.wrt = wrt
+        self.n_forward = n_forward  # nodes below this id belong to the forward pass
+        self.active = active  # on a path from a wrt variable to the output
+        self.adjoint: dict[int, int] = {}  # node -> its adjoint node
+        self.partial: dict[tuple[int, int], int] = {}  # (node, i) -> ∂node/∂input i
+        # input node -> [(consumer, contribution node)], in the order they are summed
+        self.contributions: dict[int, list[tuple[int, int]]] = {}
+        # backward node -> (forward node, "partial" | "product" | "sum", input index)
+        self.origin: dict[int, tuple[int, str, int]] = {}
 
     def grads(self, g: Graph) -> list[int]:
         """The adjoint node of each wrt variable (a zero constant when unused)."""

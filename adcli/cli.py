@@ -117,10 +117,14 @@ def _read_expression(source: str) -> Expression:
     return compile(text)
 
 
-def _points(expr: Expression, at: list[str] | None, source: str):
+def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWriter | None = None):
     if source == "-" and at and "-" in at:
-        raise UsageError("EXPR and --at cannot both read standard input", "put the points in a file: --at @points.txt")
-    return parse_at(at or [], expr.variables, sys.stdout.flush, _note)
+        raise UsageError(
+            "EXPR and --at cannot both read standard input",
+            "put the points in a file: --at @points.txt",
+        )
+    flush = writer.flush if writer is not None else sys.stdout.flush
+    return parse_at(at or [], expr.variables, flush, _note)
 
 
 @app.command("eval")
@@ -134,9 +138,9 @@ def eval_(
     """
     e = _read_expression(expr)
     out = Output(format, digits, no_color)
-    points = _points(e, at, expr)
-    columns = Columns(e.variables, len(e.outputs), None)
-    write_rows(e, e.outputs, points, out.writer(columns), wrt=None, strict=strict, warn=_note)
+    writer = out.writer(Columns(e.variables, len(e.outputs), None))
+    points = _points(e, at, expr, writer)
+    write_rows(e, e.outputs, points, writer, wrt=None, strict=strict, warn=_note)
 
 
 @app.command()
@@ -154,14 +158,15 @@ def grad(
     out = Output(format, digits, no_color)
     names = e.wrt(wrt.split(",") if wrt else None)
     outputs = e.value_and_grad_nodes(names)
-    points = _points(e, at, expr)
-    if out.fmt == "table" and points.count == 1 and not no_table:
-        point = next(iter(points.points))
-        _backward_table(e, point, names, out)
-        return
-    columns = Columns(e.variables, 1, names)
+    if out.fmt == "table" and not no_table:
+        points = _points(e, at, expr)
+        if points.count == 1:
+            _backward_table(e, next(iter(points.points)), names, out)
+            return
+    writer = out.writer(Columns(e.variables, 1, names))
+    points = _points(e, at, expr, writer)
     extra = (lambda p: {"nodes": node_json(e.node_table(p, names))}) if nodes else None
-    write_rows(e, outputs, points, out.writer(columns), wrt=names, strict=strict, warn=_note, extra=extra)
+    write_rows(e, outputs, points, writer, wrt=names, strict=strict, warn=_note, extra=extra)
 
 
 def _backward_table(e: Expression, point: list[float], names, out: Output) -> None:

@@ -11,7 +11,6 @@ Adding a primitive is adding a row here; the tests iterate over ``OPS``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 # A partial rule gets the graph builder, the input node ids and the op's own node
@@ -22,20 +21,34 @@ Partial = Callable[..., int]
 PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 1, 2, 3, 4, 5
 
 
-@dataclass(frozen=True)
 class Op:
-    name: str
-    arity: int
-    scalar: Callable[..., float]
-    array: Callable[[Any], Callable[..., Any]]  # numpy module -> f(*args, out=None)
-    partials: tuple[Partial, ...]
-    symbol: str | None = None  # infix/prefix operator text, None for a call
-    precedence: int = PREC_ATOM
-    latex: str | None = None
-    domain: tuple[float, float] = (-3.0, 3.0)  # where it is smooth, for tests
-    kinks: tuple[float, ...] = ()  # points where the derivative convention matters
-    why: Callable[..., str | None] = field(default=lambda *args: None)
-    public: bool = True  # callable by name in the language
+    """One primitive. A plain slotted class: ``@dataclass`` would cost start-up time."""
+
+    __slots__ = (
+        "name", "arity", "scalar", "array", "partials", "symbol", "precedence", "latex",
+        "domain", "kinks", "why",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        name: str,
+        arity: int,
+        scalar: Callable[..., float],
+        array: Callable[[Any], Callable[..., Any]],  # numpy module -> f(*args, out=None)
+        partials: tuple[Partial, ...],
+        symbol: str | None = None,  # infix/prefix operator text, None for a call
+        precedence: int = PREC_ATOM,
+        latex: str | None = None,
+        domain: tuple[float, float] = (-3.0, 3.0),  # where it is smooth, for tests
+        kinks: tuple[float, ...] = (),  # where the derivative convention matters
+        why: Callable[..., str | None] = lambda *args: None,  # why inf/nan came out
+    ) -> None:
+        self.name, self.arity, self.scalar, self.array = name, arity, scalar, array
+        self.partials, self.symbol, self.precedence = partials, symbol, precedence
+        self.latex, self.domain, self.kinks, self.why = latex, domain, kinks, why
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, arity={self.arity})"
 
 
 def _np(name: str) -> Callable[[Any], Callable[..., Any]]:

@@ -10,22 +10,21 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import BindingError, UsageError
 from .ops import CONSTANTS
 
 Point = list[float]
-_NAME = re.compile(r"^[^\W\d]\w*$")
+_NAME = r"[^\W\d]\w*"
 
 
-@dataclass
 class Points:
     """The points to evaluate; ``count`` is None for streams of unknown length."""
 
-    points: Iterable[Point]
-    count: int | None
+    def __init__(self, points: Iterable[Point], count: int | None) -> None:
+        self.points = points
+        self.count = count
 
 
 def _number(text: str, where: str) -> float:
@@ -48,11 +47,12 @@ def linspace(start: float, stop: float, num: int) -> list[float]:
 def _values(text: str, name: str) -> list[float]:
     """One binding's values: a number, or ``a:b:n`` for n evenly spaced points."""
     parts = text.split(":")
+    where = f"{name}={text}: "
     if len(parts) == 1:
-        return [_number(text, f"{name}=: ")]
+        return [_number(text, where)]
     if len(parts) != 3:
         raise UsageError(f"bad range {name}={text}", "write start:stop:count, e.g. 0:1:11")
-    start, stop = (_number(p, f"{name}=: ") for p in parts[:2])
+    start, stop = (_number(p, where) for p in parts[:2])
     try:
         num = int(parts[2])
     except ValueError:
@@ -147,7 +147,7 @@ def from_lines(
             yield [bound[v][0] for v in variables]
             continue
         fields = [f for f in re.split(r"[,\s]+", line) if f]
-        if first and all(_NAME.match(f) for f in fields) and not _all_numbers(fields):
+        if first and all(re.fullmatch(_NAME, f) for f in fields) and not _all_numbers(fields):
             columns, width = _header(fields, variables, source, note)
             first = False
             continue

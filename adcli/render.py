@@ -7,7 +7,6 @@ never import rich. Tables round to ``--digits`` significant digits.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import IO, Any, Sequence
 
@@ -55,7 +54,12 @@ class Columns:
 
 
 class RowWriter:
-    """Writes one row per point as soon as it is known (tables wait for the end)."""
+    """Writes one row per point as soon as it is known (tables wait for the end).
+
+    Rows collect in a buffer written out at ``flush``: the point reader flushes
+    before every read that may wait, so a pipe sees each row promptly without a
+    system call per row (even under PYTHONUNBUFFERED).
+    """
 
     def __init__(self, fmt: str, columns: Columns, out: IO[str], digits: int, console=None) -> None:
         self.fmt = fmt
@@ -64,23 +68,38 @@ class RowWriter:
         self.digits = digits
         self.console = console
         self._table_rows: list[list[str]] = []
+        self._pending: list[str] = []
         if fmt == "csv":
-            out.write(",".join(columns.csv_header()) + "\n")
+            self._write(",".join(columns.csv_header()) + "\n")
+
+    def _write(self, line: str) -> None:
+        self._pending.append(line)
+        if len(self._pending) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            self.out.write("".join(self._pending))
+            self._pending.clear()
+        self.out.flush()
 
     def row(self, point: Sequence[float], values: Sequence[float], extra: dict | None = None) -> None:
         if self.fmt == "plain":
-            self.out.write(" ".join(full(v) for v in values) + "\n")
+            self._write(" ".join(full(v) for v in values) + "\n")
         elif self.fmt == "csv":
-            self.out.write(",".join(full(v) for v in [*point, *values]) + "\n")
+            self._write(",".join(full(v) for v in [*point, *values]) + "\n")
         elif self.fmt == "json":
+            import json
+
             row = self.columns.json_row(point, values)
             if extra:
                 row.update(extra)
-            self.out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            self._write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
             self._table_rows.append([rounded(v, self.digits) for v in [*point, *values]])
 
     def close(self) -> None:
+        self.flush()
         if self.fmt != "table" or not self._table_rows:
             return
         from rich.table import Table

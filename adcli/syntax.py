@@ -8,9 +8,7 @@ with the line, the column and what was expected there.
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ParseError
@@ -23,13 +21,13 @@ _GRAMMAR_PATHS = (
 )
 
 
-@dataclass
 class Program:
     """What a text defines: the graph, its outputs and its free variables."""
 
-    text: str
-    graph: Graph
-    outputs: list[int]
+    def __init__(self, text: str, graph: Graph, outputs: list[int]) -> None:
+        self.text = text
+        self.graph = graph
+        self.outputs = outputs
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -169,6 +167,8 @@ class _State:
         return g.apply(name, *args)
 
     def _unknown_function(self, token) -> ParseError:
+        import difflib
+
         name = str(token)
         close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
         if close:
@@ -187,7 +187,7 @@ _TERMINAL_WORDS = {
     "$END": "the end of the input",
 }  # fmt: skip
 
-_ENDS_OPERAND = re.compile(r"([\w.]+|\))\s*$")
+_ENDS_OPERAND = r"([\w.]+|\))\s*$"
 
 
 def _describe(token_type: str) -> str:
@@ -225,7 +225,7 @@ def _parse_error(text: str, e) -> ParseError:
                           _expected(e.expected))
     pos = token.start_pos
     line, column = token.line, token.column
-    before = _ENDS_OPERAND.search(text[:pos])
+    before = re.search(_ENDS_OPERAND, text[max(0, pos - 200) : pos])
     if before and token.type in ("NAME", "NUMBER", "LPAR"):
         left = before.group(1) if before.group(1) != ")" else "(...)"
         right = str(token) if token.type != "LPAR" else "(...)"
