@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Any, Iterable, Sequence
 
@@ -13,6 +14,27 @@ from .ops import CONSTANTS, OPS
 from .syntax import Program, parse
 
 
+def _without_gc(build):
+    """Run a graph-building step with the cyclic GC paused.
+
+    Graphs hold no reference cycles, but building one allocates millions of small
+    objects, and the collector's passes over them made large programs 2x slower.
+    """
+
+    def paused(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return build(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    paused.__doc__ = build.__doc__
+    return paused
+
+
+@_without_gc
 def compile(text: str) -> Expression:  # noqa: A001 - the name SPEC §6 gives
     """Parse ``text`` into an expression that can be evaluated and differentiated."""
     return Expression(parse(text))
@@ -78,6 +100,7 @@ class Expression:
                 )
         return tuple(names)
 
+    @_without_gc
     def gradient(self, wrt: Sequence[str] | None = None) -> Gradient:
         wrt = self.wrt(wrt)
         if wrt not in self._gradients:
@@ -86,6 +109,7 @@ class Expression:
             self._gradients[wrt] = reverse(self.graph, output, nodes)
         return self._gradients[wrt]
 
+    @_without_gc
     def compiled(self, outputs: Sequence[int]) -> Compiled:
         key = tuple(outputs)
         if key not in self._compiled:

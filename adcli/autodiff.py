@@ -42,37 +42,38 @@ def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
     if not active[output]:
         return grad
 
-    def made_since(start: int, node: int, kind: str, i: int = -1) -> None:
-        for new in range(start, len(g)):
-            grad.origin.setdefault(new, (node, kind, i))
-
+    ops = g.op  # its length is the next node id
+    origin = grad.origin
     for node in range(output, -1, -1):
         if not active[node]:
             continue
         if node == output:
             adjoint = g.const(1.0)
         else:
-            start = len(g)
+            start = len(ops)
             terms = grad.contributions[node]
             adjoint = terms[0][1]
             for _, term in terms[1:]:
                 adjoint = g.add(adjoint, term)
-            made_since(start, node, "sum")
+            for new in range(start, len(ops)):
+                origin[new] = (node, "sum", -1)
         grad.adjoint[node] = adjoint
-        op = g.op[node]
-        if op in (VAR, CONST):
+        op = ops[node]
+        if op == VAR or op == CONST:
             continue
         args = g.args[node]
         rules = OPS[op].partials
         for i, arg in enumerate(args):
             if not active[arg]:
                 continue  # constants and inputs that no wrt variable reaches
-            start = len(g)
+            start = len(ops)
             partial = rules[i](g, *args, node)
-            made_since(start, node, "partial", i)
-            start = len(g)
+            middle = len(ops)
             term = g.mul(adjoint, partial)
-            made_since(start, node, "product", i)
+            for new in range(start, middle):
+                origin[new] = (node, "partial", i)
+            for new in range(middle, len(ops)):
+                origin[new] = (node, "product", i)
             grad.partial[(node, i)] = partial
             grad.contributions.setdefault(arg, []).append((node, term))
     return grad

@@ -63,52 +63,62 @@ class Graph:
             self.label[node] = name
 
     def is_const(self, node: int, value: float | None = None) -> bool:
-        if self.op[node] != CONST:
-            return False
-        return value is None or self.value[node] == value
+        if value is not None:
+            return self.value[node] == value  # only constants hold a value
+        return self.op[node] == CONST
+
+    # The constructors below read ``self.value`` directly: they run once per node
+    # of every derivative, so a method call per check would be most of their cost.
 
     def call(self, op: str, *args: int) -> int:
         """Apply an op, folding it when every input is a constant."""
-        if all(self.op[a] == CONST for a in args):
+        value = self.value
+        if value[args[0]] is not None and (len(args) == 1 or value[args[1]] is not None):
             try:
-                return self.const(OPS[op].scalar(*(self.value[a] for a in args)))
+                return self.const(OPS[op].scalar(*(value[a] for a in args)))
             except (ArithmeticError, ValueError):
                 pass  # leave it to the evaluator, which gives inf/nan and says why
         return self._node(op, args)
 
     def add(self, a: int, b: int) -> int:
-        if self.is_const(a, 0.0):
+        value = self.value
+        if value[a] == 0.0:
             return b
-        if self.is_const(b, 0.0):
+        if value[b] == 0.0:
             return a
         if self.op[b] == "neg":
             return self.sub(a, self.args[b][0])
         return self.call("add", a, b)
 
     def sub(self, a: int, b: int) -> int:
-        if self.is_const(b, 0.0):
+        value = self.value
+        if value[b] == 0.0:
             return a
-        if self.is_const(a, 0.0):
+        if value[a] == 0.0:
             return self.neg(b)
         return self.call("sub", a, b)
 
     def mul(self, a: int, b: int) -> int:
-        if self.is_const(a, 0.0) or self.is_const(b, 0.0):
+        va, vb = self.value[a], self.value[b]
+        if va is None and vb is None:
+            return self.call("mul", a, b)
+        if va == 0.0 or vb == 0.0:
             return self.const(0.0)
-        if self.is_const(a, 1.0):
+        if va == 1.0:
             return b
-        if self.is_const(b, 1.0):
+        if vb == 1.0:
             return a
-        if self.is_const(a, -1.0):
+        if va == -1.0:
             return self.neg(b)
-        if self.is_const(b, -1.0):
+        if vb == -1.0:
             return self.neg(a)
         return self.call("mul", a, b)
 
     def div(self, a: int, b: int) -> int:
-        if self.is_const(b, 1.0):
+        va, vb = self.value[a], self.value[b]
+        if vb == 1.0:
             return a
-        if self.is_const(a, 0.0) and not self.is_const(b, 0.0):
+        if va == 0.0 and vb != 0.0:
             return self.const(0.0)
         return self.call("div", a, b)
 
@@ -118,9 +128,10 @@ class Graph:
         return self.call("neg", a)
 
     def pow(self, a: int, b: int) -> int:
-        if self.is_const(b, 1.0):
+        vb = self.value[b]
+        if vb == 1.0:
             return a
-        if self.is_const(b, 0.0):
+        if vb == 0.0:
             return self.const(1.0)
         return self.call("pow", a, b)
 

@@ -1,9 +1,9 @@
 """Text → graph, with the one Lark grammar.
 
-The LALR parser gets the builder as its transformer, so every rule becomes a call
-to a graph constructor the moment it is reduced: no parse tree is built and
-nothing recurses, whatever the nesting depth. Parse errors become ``ParseError``
-with the line, the column and what was expected there.
+The builder is the LALR parser's transformer, so every rule becomes a call to a
+graph constructor the moment it is reduced: no parse tree is built and nothing
+recurses, whatever the nesting depth. Parse errors become ``ParseError`` with the
+line, the column and what was expected there.
 """
 
 from __future__ import annotations
@@ -38,37 +38,24 @@ _parser = None
 
 
 def _make_parser():
-    from lark import Lark, Transformer
+    from lark import Lark
 
-    class Build(Transformer):
-        """Rule callbacks, each handing over to ``self.state``, the parse in progress."""
-
-        state: _State
-
-    # The parser binds its callbacks once, so they forward to the current state.
-    for rule in _RULES:
-        setattr(Build, rule, lambda self, c, _rule=rule: getattr(self.state, _rule)(c))
+    from .lalr import Machine
 
     grammar = next(p for p in _GRAMMAR_PATHS if p.exists()).read_text(encoding="utf-8")
-    build = Build()
-    # cache=True stores the generated LALR tables in the temp directory keyed by
-    # the grammar's hash, which keeps table construction out of every start-up.
-    parser = Lark(
-        grammar, parser="lalr", transformer=build, propagate_positions=False, cache=True
-    )
-    return parser, build
+    builder = _Builder()
+    # The builder is the transformer: Lark binds each rule's callback to the builder
+    # method of the same name (or alias) once, here. cache=True stores the LALR
+    # tables in the temp directory keyed by the grammar's hash, which keeps table
+    # construction out of every start-up.
+    lark = Lark(grammar, parser="lalr", transformer=builder, cache=True)
+    return Machine(lark), builder
 
 
-_RULES = {
-    "start", "assign", "outputs", "add", "sub", "mul", "div", "neg", "pos", "pow",
-    "number", "name", "call",
-}  # fmt: skip
+class _Builder:
+    """Builds the graph while the parser reduces rules; ``reset`` before each parse."""
 
-
-class _State:
-    """Builds the graph while the parser reduces rules."""
-
-    def __init__(self, text: str) -> None:
+    def reset(self, text: str) -> None:
         self.text = text
         self.graph = Graph()
         self.assigned: dict[str, int] = {}
@@ -76,7 +63,7 @@ class _State:
         self.last_outputs: list[int] = []
 
     def _error(self, message: str, token, hint: str | None = None) -> ParseError:
-        return ParseError(message, self.text, token.line, token.column, hint)
+        return ParseError(message, self.text, *_position(self.text, token.pos), hint)
 
     # statements
     def start(self, statements):
@@ -204,51 +191,42 @@ def _position(text: str, pos: int) -> tuple[int, int]:
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-def _parse_error(text: str, e) -> ParseError:
-    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-
-    if isinstance(e, UnexpectedCharacters):
-        line, column = _position(text, e.pos_in_stream)
-        char = text[e.pos_in_stream]
+def _parse_error(text: str, failure) -> ParseError:
+    token, expected = failure.token, failure.expected
+    line, column = _position(text, failure.pos)
+    if token is None:
+        char = text[failure.pos]
         return ParseError(f"unexpected character {char!r}", text, line, column,
-                          _expected(e.allowed) if e.allowed else None)
-    assert isinstance(e, UnexpectedToken)
-    token = e.token
+                          _expected(expected) if expected else None)  # fmt: skip
     if token.type == "$END":
-        if not text.strip(" \t\r\n;") or all(
-            not ln.split("#", 1)[0].strip(" \t\r;") for ln in text.split("\n")
-        ):
+        if all(not ln.split("#", 1)[0].strip(" \t\r;") for ln in text.split("\n")):
             return ParseError("the expression is empty", text, 1, 1,
-                              "give an expression such as x**2")
+                              "give an expression such as x**2")  # fmt: skip
         line, column = _position(text, len(text.rstrip()))
-        return ParseError("unexpected end of the input", text, line, column,
-                          _expected(e.expected))
-    pos = token.start_pos
-    line, column = token.line, token.column
-    before = re.search(_ENDS_OPERAND, text[max(0, pos - 200) : pos])
+        return ParseError("unexpected end of the input", text, line, column, _expected(expected))
+    before = re.search(_ENDS_OPERAND, text[max(0, token.pos - 200) : token.pos])
     if before and token.type in ("NAME", "NUMBER", "LPAR"):
         left = before.group(1) if before.group(1) != ")" else "(...)"
         right = str(token) if token.type != "LPAR" else "(...)"
-        return ParseError(
-            "implicit multiplication is not supported", text, line, column,
-            f"write {left}*{right}",
-        )
+        return ParseError("implicit multiplication is not supported", text, line, column,
+                          f"write {left}*{right}")  # fmt: skip
     return ParseError(f"unexpected {_describe(token.type)} {str(token)!r}", text, line,
-                      column, _expected(e.expected))
+                      column, _expected(expected))  # fmt: skip
 
 
 def parse(text: str) -> Program:
     """Parse a text into a program: its graph, outputs and free variables."""
     global _parser
-    from lark.exceptions import UnexpectedInput
+    from .lalr import SyntaxFailure
 
     if _parser is None:
         _parser = _make_parser()
-    parser, build = _parser
-    state = _State(text)
-    build.state = state
+    machine, builder = _parser
+    builder.reset(text)
     try:
-        outputs = parser.parse(text)
-    except UnexpectedInput as e:
-        raise _parse_error(text, e) from None
-    return Program(text, state.graph, list(outputs))
+        outputs = machine.run(text)
+    except SyntaxFailure as failure:
+        raise _parse_error(text, failure) from None
+    finally:
+        graph, builder.graph = builder.graph, None  # the next parse starts afresh
+    return Program(text, graph, list(outputs))

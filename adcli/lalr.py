@@ -1,0 +1,144 @@
+"""A lean driver for the LALR tables that Lark builds from ``grammar/adcli.lark``.
+
+Lark compiles the grammar (and caches the tables); its terminals give the lexer's
+one regular expression and its rule callbacks give the semantics. Only the loop
+that feeds tokens to the table lives here, because Lark's general-purpose loop and
+token objects cost three times as much per token, and programs run to 10^5
+statements. The loop is iterative: nesting depth only grows two lists.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+END = "$END"
+
+
+class Token(str):
+    """A token's text, with its terminal name and its offset in the input."""
+
+    __slots__ = ("type", "pos")
+
+
+class SyntaxFailure(Exception):
+    """Where the input stopped fitting the grammar; the caller words the message."""
+
+    def __init__(self, pos: int, token: Token | None, expected: list[str]) -> None:
+        super().__init__(pos)
+        self.pos = pos
+        self.token = token  # None: no terminal matches the text at pos
+        self.expected = expected
+
+
+def _direct(callback: Any) -> Any:
+    """Lark's child filter, as one C-level ``itemgetter`` where the rule allows.
+
+    A rule that only drops punctuation (no inlined sub-rule, no placeholder) keeps
+    fixed positions; anything else keeps Lark's own filter.
+    """
+    from operator import itemgetter
+
+    include = getattr(callback, "to_include", None)
+    method = getattr(callback, "node_builder", None)
+    if type(callback).__name__ != "ChildFilterLALR_NoPlaceholders" or not include or not method:
+        return callback
+    if any(expand for _, expand in include):
+        return callback
+    positions = [i for i, _ in include]
+    if len(positions) == 1:
+        (i,) = positions
+        return lambda children: method([children[i]])
+    pick = itemgetter(*positions)
+    return lambda children: method(list(pick(children)))  # a list: Lark's filters extend it
+
+
+class Machine:
+    """The tables of one Lark LALR parser, in the shape the loop wants."""
+
+    def __init__(self, lark: Any) -> None:
+        from lark.parsers.lalr_analysis import Shift
+
+        inner = lark.parser.parser.parser
+        table = inner.parse_table
+        callbacks = inner.callbacks
+        reductions: dict[Any, tuple] = {}
+        for rule in callbacks:
+            unit = rule.options.expand1 and len(rule.expansion) == 1 and not rule.alias
+            # A unit rule's callback returns its one child: skip the call.
+            reductions[rule] = (len(rule.expansion), None if unit else _direct(callbacks[rule]),
+                                rule.origin.name)  # fmt: skip
+        self.actions = {
+            state: {
+                symbol: (target if action is Shift else reductions[target])
+                for symbol, (action, target) in row.items()
+            }
+            for state, row in table.states.items()
+        }
+        self.start = table.start_states["start"]
+        self.end = table.end_states["start"]
+        terminals = sorted(
+            lark.terminals,
+            key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
+        )
+        self.regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+        self.ignore = frozenset(lark.lexer_conf.ignore)
+        # Terminals whose text reaches a callback; the callbacks drop the others.
+        self.keep = frozenset(
+            sym.name for rule in callbacks for sym in rule.expansion
+            if sym.is_term and not sym.filter_out
+        )  # fmt: skip
+
+    def expected(self, state: int) -> list[str]:
+        return [s for s in self.actions[state] if s == END or s.lstrip("_").isupper()]
+
+    def run(self, text: str) -> Any:
+        """Parse ``text``, calling the rule callbacks; the value of the start rule."""
+        actions, match, ignore, keep = self.actions, self.regex.match, self.ignore, self.keep
+        end_state = self.end
+        states: list[int] = [self.start]
+        values: list[Any] = []
+        push_state, push_value = states.append, values.append
+        pos, size = 0, len(text)
+        while True:
+            if pos < size:
+                m = match(text, pos)
+                if m is None:
+                    raise SyntaxFailure(pos, None, self.expected(states[-1]))
+                kind = m.lastgroup
+                pos = m.end()
+                if kind in ignore:
+                    continue
+                if kind in keep:
+                    token = Token(m.group())
+                    token.type, token.pos = kind, m.start()
+                else:  # punctuation: the callbacks drop it, so no object is made
+                    token = kind
+            else:
+                kind = token = END
+            row = actions[states[-1]]
+            while True:
+                action = row.get(kind)
+                if action is None:
+                    start = size if kind == END else m.start()
+                    found = Token("" if kind == END else m.group())
+                    found.type, found.pos = kind, start
+                    raise SyntaxFailure(start, found, self.expected(states[-1]))
+                if action.__class__ is int:  # shift
+                    push_state(action)
+                    push_value(token)
+                    break
+                n, callback, origin = action
+                if callback is None:
+                    del states[-1]
+                else:
+                    children = values[-n:] if n else []
+                    if n:
+                        del states[-n:]
+                        del values[-n:]
+                    push_value(callback(children))
+                row = actions[states[-1]]
+                push_state(row[origin])
+                row = actions[states[-1]]
+                if kind == END and states[-1] == end_state:
+                    return values[-1]
