@@ -92,7 +92,9 @@ class Output:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(no_color=self.no_color, markup=False, highlight=False)
+            # color_system=None: no escape codes at all (no_color alone keeps bold).
+            plain = {"color_system": None} if self.no_color else {}
+            self._console = Console(markup=False, highlight=False, **plain)
         return self._console
 
     def writer(self, columns: Columns) -> RowWriter:
@@ -183,26 +185,34 @@ def _backward_table(e: Expression, point: list[float], names, out: Output) -> No
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error becomes one message on stderr and an exit code."""
-    from typer._click import exceptions as click_errors
-
+    # typer re-exports Exit and Abort; ClickException is the base of its errors
+    # whether typer vendors click or depends on it.
+    click_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="adcli", standalone_mode=False)
-        sys.stdout.flush()
-        return 0
+        # Without standalone mode typer returns an exit code where it would exit:
+        # after --version/--help, and 130 when it turns Ctrl-C into an exit.
+        code = command.main(args=argv, prog_name="adcli", standalone_mode=False)
+        code = code if isinstance(code, int) else 0
+        if code == 130:
+            _flush_quietly()
+            print("interrupted", file=sys.stderr)
+        else:
+            sys.stdout.flush()
+        return code
     except AdcliError as e:
         _flush_quietly()
         print(f"error: {e.render()}", file=sys.stderr)
         return e.exit_code
-    except click_errors.Exit as e:
+    except typer.Exit as e:
         return e.exit_code
-    except click_errors.ClickException as e:
+    except click_error as e:
         hint = ""
         if getattr(e, "ctx", None) is not None:
             hint = f"\nTry '{e.ctx.command_path} --help' for help."
         print(f"error: {e.format_message()}{hint}", file=sys.stderr)
         return 2
-    except (KeyboardInterrupt, click_errors.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         _flush_quietly()
         print("interrupted", file=sys.stderr)
         return 130

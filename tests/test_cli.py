@@ -1,0 +1,282 @@
+"""The command line: every --at form, every format, errors and exit codes (SPEC §2, §4, §5)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import installed_adcli
+
+SEED_F = "x*sigmoid(x)/(x**2+1)"
+
+
+def numbers(text: str) -> list[list[float]]:
+    return [[float(v) for v in line.split()] for line in text.splitlines() if line.strip()]
+
+
+# --- the main job --------------------------------------------------------------
+
+
+def test_grad_on_a_pipe_prints_bare_numbers(shell):
+    r = shell("grad", SEED_F, "--at", "2")
+    assert r.code == 0 and r.err == ""
+    assert r.out == "0.3523188311911529 -0.06369821519594324\n"
+
+
+def test_eval_without_variables_needs_no_at(run):
+    assert run("eval", "2**10").out == "1024.0\n"
+    r = run("grad", "2**10")
+    assert r.code == 0 and r.out == "1024.0\n"  # its value and no partials
+
+
+def test_python_dash_m_and_version(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "adcli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("adcli ")
+    help_ = subprocess.run([*installed_adcli(), "grad", "--help"], capture_output=True, text=True)
+    assert help_.returncode == 0 and "Example" in help_.stdout
+
+
+# --- --at forms ----------------------------------------------------------------
+
+
+def test_named_grid_and_repeated_points(run):
+    r = run("eval", "x*10 + y", "--at", "x=0:1:3,y=1:2:2")
+    assert numbers(r.out) == [[1.0], [2.0], [6.0], [7.0], [11.0], [12.0]]  # first variable slowest
+    r = run("eval", "x**2", "--at", "1", "--at", "2", "--at", "3")
+    assert numbers(r.out) == [[1.0], [4.0], [9.0]]
+
+
+def test_range_matches_numpy_linspace(run):
+    np = pytest.importorskip("numpy")
+    r = run("eval", "x", "--at", "x=-1:2.5:7")
+    assert [v[0] for v in numbers(r.out)] == list(np.linspace(-1, 2.5, 7))
+
+
+def test_points_from_a_file_with_header_comments_and_extra_columns(run, tmp_path):
+    path = tmp_path / "points.csv"
+    path.write_text("# measured\ny,x,note\n1,2,5  # first\n\n3,4,6\n")
+    r = run("grad", "x*y", "--at", f"@{path}")
+    assert r.code == 0
+    assert numbers(r.out) == [[2.0, 1.0, 2.0], [12.0, 3.0, 4.0]]
+    assert "note" in r.err  # one note naming the ignored column
+
+
+def test_points_from_stdin_bare_named_and_positional(run):
+    assert numbers(run("eval", "x+1", "--at", "-", stdin="1\n# c\n2.5\n").out) == [[2.0], [3.5]]
+    r = run("eval", "x-y", "--at", "-", stdin="x=5,y=1\n7 2\n")
+    assert numbers(r.out) == [[4.0], [5.0]]
+
+
+def test_expression_from_stdin_and_from_a_file(run, tmp_path):
+    assert run("eval", "-", "--at", "3", stdin="x**2 # square\n").out == "9.0\n"
+    path = tmp_path / "f.adcli"
+    path.write_text("t1 = sigmoid(x)\nt2 = t1*x\n")
+    assert numbers(run("eval", f"@{path}", "--at", "0").out) == [[0.0]]
+
+
+def test_bad_point_line_names_its_number_and_keeps_earlier_rows(shell):
+    r = shell("eval", "x**2", "--at", "-", stdin="1\n2\nabc\n4\n")
+    assert r.code == 2
+    assert numbers(r.out) == [[1.0], [4.0]]
+    assert "line 3" in r.err and "abc" in r.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["grad", "x*y", "--at", "1"], "x, y"),
+        (["grad", "x*y", "--at", "x=1"], "no value for y"),
+        (["grad", "x**2", "--at", "z=1"], "variables: x"),
+        (["eval", "x", "--at", "e=1"], "e is a constant"),
+        (["grad", "x**2", "--at", "1", "--wrt", "y"], "not a variable"),
+        (["eval", "x**2", "--at", "x=abc"], "abc"),
+        (["eval", "x**2", "--at", "x=0:1:0"], "count"),
+        (["grad", "x**2", "--at", "1", "--format", "nonsense"], "unknown format"),
+        (["grad", "x*y, x+y", "--at", "x=1,y=2"], "one output"),
+        (["eval", "x", "--at", "@/nonexistent/points"], "cannot read"),
+    ],
+)
+def test_input_mistakes_exit_2_with_a_message(run, args, message):
+    r = run(*args)
+    assert r.code == 2, r
+    assert message in r.err
+    assert "Traceback" not in r.err
+
+
+# --- formats -------------------------------------------------------------------
+
+
+def test_csv_and_json_carry_the_point_and_full_precision(run):
+    r = run("grad", SEED_F, "--at", "2", "--format", "csv")
+    assert r.out.splitlines() == ["x,value,grad_x", "2.0,0.3523188311911529,-0.06369821519594324"]
+    r = run("grad", SEED_F, "--at", "2", "--format", "json")
+    assert json.loads(r.out) == {
+        "at": {"x": 2.0},
+        "value": 0.3523188311911529,
+        "grad": {"x": -0.06369821519594324},
+    }
+    r = run("eval", "x, 2*x", "--at", "1", "--format", "csv")
+    assert r.out.splitlines()[0] == "x,value_1,value_2"
+
+
+def test_json_nodes_is_the_node_table(run):
+    r = run("grad", "t1 = sigmoid(x); y = t1*x", "--at", "2", "--format", "json", "--nodes")
+    row = json.loads(r.out)
+    assert [n["node"] for n in row["nodes"]] == ["x", "t1", "y"]
+    x = row["nodes"][0]
+    assert math.fsum(t["value"] for t in x["terms"]) == pytest.approx(x["adjoint"])
+    assert row["nodes"][2]["adjoint"] == 1.0
+
+
+def test_non_finite_numbers_are_spelled_and_json_stays_valid(run):
+    r = run("grad", "log(x)", "--at", "0", "--at", "1", "--format", "json")
+    first = json.loads(r.out.splitlines()[0])
+    assert first["value"] == "-inf" and first["grad"]["x"] == "inf"
+    r = run("eval", "log(x)", "--at", "-1", "--at", "0", "--at", "1")
+    assert r.out.split() == ["nan", "-inf", "0.0"]
+
+
+def test_table_format_rounds_to_digits_and_has_no_escape_codes_off_a_terminal(run):
+    r = run("grad", SEED_F, "--at", "2", "--format", "table", "--digits", "3")
+    assert "0.352" in r.out and "0.3523188" not in r.out.split("f(x=2)")[0]
+    assert "\x1b[" not in r.out
+
+
+def test_table_with_several_points_is_one_row_each(run):
+    r = run("grad", "x**2", "--at", "x=1:3:3", "--format", "table")
+    assert r.code == 0
+    assert "∂f/∂x" in r.out and "6" in r.out
+
+
+def test_no_color_on_a_terminal(tmp_path):
+    """Under a pseudo-terminal, NO_COLOR and --no-color keep escape codes out."""
+    pty = pytest.importorskip("pty")
+    script = (
+        "import sys; from adcli.cli import main; "
+        f"sys.exit(main(['grad', {SEED_F!r}, '--at', '2'] + sys.argv[1:]))"
+    )
+
+    def on_tty(*args: str, env: dict) -> str:
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: stdout is the terminal
+            os.environ.update(env)
+            os.execv(sys.executable, [sys.executable, "-c", script, *args])
+        chunks = []
+        while True:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        os.waitpid(pid, 0)
+        return b"".join(chunks).decode()
+
+    coloured = on_tty(env={"TERM": "xterm-256color", "NO_COLOR": "", "COLUMNS": "100"})
+    assert "seed ∂f/∂f" in coloured  # the per-node table is the default on a terminal
+    assert "\x1b[" in coloured
+    plain = on_tty("--no-color", env={"TERM": "xterm-256color", "NO_COLOR": "", "COLUMNS": "100"})
+    assert "seed ∂f/∂f" in plain and "\x1b[" not in plain
+    quiet = on_tty(env={"TERM": "xterm-256color", "NO_COLOR": "1", "COLUMNS": "100"})
+    assert "\x1b[" not in quiet
+
+
+# --- the node table's markings -------------------------------------------------
+
+
+def test_unused_and_no_wrt_nodes_are_marked(run):
+    r = run("grad", "a = sin(y); b = cos(x); c = b*x", "--at", "x=1,y=2", "--format", "table")
+    assert "unused" in r.out  # a = sin(y) does not reach the output
+    r = run("grad", "b = x*y; c = b + y", "--at", "x=1,y=2", "--wrt", "x", "--format", "table")
+    assert r.code == 0 and "not needed" in r.out
+    assert "∂f/∂x = 2.0" in r.out and "∂f/∂y" not in r.out
+
+
+def test_wrt_orders_the_partials(run):
+    r = run("grad", "x*y**2", "--at", "x=3,y=2", "--wrt", "y,x")
+    assert numbers(r.out) == [[12.0, 12.0, 4.0]]
+
+
+# --- non-finite results --------------------------------------------------------
+
+
+def test_single_point_non_finite_names_the_culprit_and_exits_1(run):
+    r = run("grad", "log(x)*2 + x", "--at", "0")
+    assert r.code == 1 and r.out == ""
+    assert "node #2 log(x) is -inf at x=0: log of 0" in r.err
+
+
+def test_backward_pass_culprit(run):
+    r = run("grad", "sqrt(x)", "--at", "0")
+    assert r.code == 1
+    assert "∂f/∂node" in r.err and "sqrt'(0) is infinite" in r.err
+
+
+def test_many_points_warn_once_and_exit_0_strict_stops(run):
+    r = run("eval", "1/x", "--at", "1", "--at", "0", "--at", "-1", "--at", "0")
+    assert r.code == 0 and r.out.split() == ["1.0", "inf", "-1.0", "inf"]
+    assert r.err.count("warning") == 1 and "division by 0" in r.err
+    r = run("eval", "1/x", "--at", "1", "--at", "0", "--at", "-1", "--strict")
+    assert r.code == 1 and r.out.split() == ["1.0"]
+
+
+# --- streaming -----------------------------------------------------------------
+
+
+def test_stdin_streams_each_row_before_the_input_ends():
+    proc = subprocess.Popen(
+        [*installed_adcli(), "grad", "x*sigmoid(x)", "--at", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for x in (1, 2):
+            proc.stdin.write(f"{x}\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()  # would block forever if rows waited for EOF
+            value, grad = map(float, line.split())
+            assert value == pytest.approx(x / (1 + math.exp(-x)))
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+
+
+def test_interrupt_exits_130():
+    proc = subprocess.Popen(
+        [*installed_adcli(), "eval", "x", "--at", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdin.write("1\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline() == "1.0\n"
+    time.sleep(0.2)
+    proc.send_signal(2)  # SIGINT, as Ctrl-C sends
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+
+
+def test_internal_errors_ask_for_a_report_without_a_traceback(run, monkeypatch):
+    import adcli.api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(adcli.api.Expression, "value_and_grad_nodes", broken)
+    r = run("grad", "x", "--at", "1")
+    assert r.code == 1 and "report" in r.err and "Traceback" not in r.err
+    monkeypatch.setenv("ADCLI_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        run("grad", "x", "--at", "1")
