@@ -132,7 +132,7 @@ class Compiled:
         try:
             return self._scalar(*args)
         except (ArithmeticError, ValueError):
-            return tuple(float(v[0]) for v in self.batch(*([a] for a in args)))
+            return tuple(float(v.item()) for v in self.batch(*([a] for a in args)))
 
     # --- array form -----------------------------------------------------------
 
