@@ -23,12 +23,12 @@ def power(a, b, out=None):
 
 
 def sigmoid(x, out=None):
-    # 1/(1+e^-x) is accurate for every x; for x < -709 e^-x overflows to inf and
-    # the result is 0, the float nearest the true value.
-    out = np.negative(x, out=out)
-    np.exp(out, out=out)
-    np.add(out, 1.0, out=out)
-    return np.reciprocal(out, out=out)
+    # As the scalar form: 1/(1+e^-x) for x ≥ 0, e^x/(1+e^x) below, so nothing
+    # overflows and both forms give the same bits.
+    e = np.exp(-np.abs(x))
+    numerator = np.where(x < 0, e, 1.0)
+    np.add(e, 1.0, out=e)
+    return np.divide(numerator, e, out=out)
 
 
 def relu(x, out=None):
