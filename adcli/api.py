@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gc
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .autodiff import Gradient, reverse
 from .errors import BindingError, EvaluationError, UsageError
@@ -130,7 +131,8 @@ class Expression:
         missing = [v for v in self.variables if v not in bindings]
         if missing:
             raise BindingError(
-                f"no value for {missing[0]}", f"add --at {missing[0]}=... (or {missing[0]}=... in a script)"
+                f"no value for {missing[0]}",
+                f"add --at {missing[0]}=... (or {missing[0]}=... in a script)",
             )
         return [bindings[v] for v in self.variables]
 
@@ -154,7 +156,9 @@ class Expression:
         values = self._run(self.value_and_grad_nodes(names), bindings)
         return values[0], dict(zip(names, values[1:]))
 
-    def rows(self, points: Iterable[list[float]], outputs: list[int]) -> Iterable[tuple[float, ...]]:
+    def rows(
+        self, points: Iterable[list[float]], outputs: list[int]
+    ) -> Iterable[tuple[float, ...]]:
         """Outputs at a stream of points already in variable order."""
         run = self.compiled(outputs).scalar
         for point in points:
@@ -188,8 +192,18 @@ class Expression:
             if g.op[n] == VAR and needed[n] and n not in grad.wrt:
                 status = "no wrt"
             rows.append(
-                NodeRow(number[n], n, self.label(n), g.op[n], inputs, values[n], partials,
-                        adjoint, terms, status)
+                NodeRow(
+                    number[n],
+                    n,
+                    self.label(n),
+                    g.op[n],
+                    inputs,
+                    values[n],
+                    partials,
+                    adjoint,
+                    terms,
+                    status,
+                )
             )
         return rows
 
@@ -225,7 +239,8 @@ class Expression:
             op = OPS[g.op[n]]
             reason = op.why(*ins) or ("overflow" if math.isinf(value) else "undefined result")
             if grad is None or n < grad.n_forward:
-                return f"node #{self._number(n)} {self.label(n, 60)} is {_short(value)} {where}: {reason}"
+                node = f"node #{self._number(n)} {self.label(n, 60)}"
+                return f"{node} is {_short(value)} {where}: {reason}"
             source, kind, i = grad.origin.get(n, (grad.output, "sum", -1))
             target = g.args[source][i] if i >= 0 else source
             adjoint = f"∂f/∂node #{self._number(target)} {self.label(target, 60)}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -36,29 +36,34 @@ Expr = Annotated[
     ),
 ]  # fmt: skip
 At = Annotated[
-    Optional[List[str]],
+    list[str] | None,
     typer.Option(
         "--at", metavar="POINTS", show_default=False,
         help="Where to evaluate: 2 | x=2,y=-1 | x=0:1:11 (grid) | - (stdin) | @file; repeatable.",
     ),
 ]  # fmt: skip
 Format = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--format", "-f", metavar="FORMAT", show_default=False,
         help="table, plain, csv or json (default: table on a terminal, plain otherwise).",
     ),
 ]  # fmt: skip
-Digits = Annotated[int, typer.Option("--digits", min=1, max=17, help="Significant digits in tables.")]
+Digits = Annotated[
+    int, typer.Option("--digits", min=1, max=17, help="Significant digits in tables.")
+]
 NoColor = Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR=1).")]
 Strict = Annotated[
     bool, typer.Option("--strict", help="Stop at the first non-finite result (exit 1).")
 ]
 Wrt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--wrt", metavar="x,y", show_default=False,
                  help="Differentiate with respect to these variables only."),
 ]  # fmt: skip
+
+NoTable = Annotated[bool, typer.Option("--no-table", help="Only the result, no per-node table.")]
+Nodes = Annotated[bool, typer.Option("--nodes", help="With --format json: the per-node table.")]
 
 
 def _version(value: bool) -> None:
@@ -98,7 +103,13 @@ class Output:
         return self._console
 
     def writer(self, columns: Columns) -> RowWriter:
-        return RowWriter(self.fmt, columns, sys.stdout, self.digits, self.console if self.fmt == "table" else None)
+        return RowWriter(
+            self.fmt,
+            columns,
+            sys.stdout,
+            self.digits,
+            self.console if self.fmt == "table" else None,
+        )
 
 
 def _note(message: str) -> None:
@@ -149,8 +160,7 @@ def eval_(
 def grad(
     expr: Expr, at: At = None, wrt: Wrt = None, format: Format = None, digits: Digits = 6,
     no_color: NoColor = False, strict: Strict = False,
-    no_table: Annotated[bool, typer.Option("--no-table", help="Only the result, no per-node table.")] = False,
-    nodes: Annotated[bool, typer.Option("--nodes", help="With --format json: add the per-node table.")] = False,
+    no_table: NoTable = False, nodes: Nodes = False,
 ) -> None:  # fmt: skip
     """The value and the gradient (reverse mode); on a terminal, the per-node backward table.
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .graph import CONST, VAR, Graph
 from .ops import OPS

@@ -81,7 +81,9 @@ class Machine:
             lark.terminals,
             key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
         )
-        self.regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
+        self.regex = re.compile(
+            "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
+        )
         self.ignore = frozenset(lark.lexer_conf.ignore)
         # Terminals whose text reaches a callback; the callbacks drop the others.
         self.keep = frozenset(

@@ -10,7 +10,7 @@ import math
 import os
 import re
 import sys
-from typing import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .errors import BindingError, UsageError
 from .ops import CONSTANTS
@@ -154,7 +154,9 @@ def from_lines(
         first = False
         if columns is not None:
             if len(fields) != width:
-                raise UsageError(f"{where}expected {width} values (the header's columns), got {len(fields)}")
+                raise UsageError(
+                    f"{where}expected {width} values (the header's columns), got {len(fields)}"
+                )
             yield [_number(fields[c], where) for c in columns]
         elif len(fields) == len(variables):
             yield [_number(f, where) for f in fields]
@@ -180,7 +182,9 @@ def _header(
 ) -> tuple[list[int], int]:
     for v in variables:
         if v not in fields:
-            raise BindingError(f"the header of {source} has no column for {v}", f"columns: {', '.join(fields)}")
+            raise BindingError(
+                f"the header of {source} has no column for {v}", f"columns: {', '.join(fields)}"
+            )
     extra = [f for f in fields if f not in variables]
     if extra:
         note(f"note: ignoring the columns {', '.join(extra)} of {source}: not variables")
@@ -245,7 +249,9 @@ def parse_at(
     for spec in specs:
         spec = spec.strip()
         if spec == "-":
-            parts.append(Points(from_lines(stdin_lines(flush), variables, "standard input", note), None))
+            parts.append(
+                Points(from_lines(stdin_lines(flush), variables, "standard input", note), None)
+            )
         elif spec.startswith("@"):
             parts.append(Points(from_lines(file_lines(spec[1:]), variables, spec[1:], note), None))
         else:

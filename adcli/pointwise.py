@@ -9,7 +9,7 @@ first such row stops the run and the rows before it stay written.
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .api import Expression
 from .errors import EvaluationError

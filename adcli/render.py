@@ -8,7 +8,8 @@ never import rich. Tables round to ``--digits`` significant digits.
 from __future__ import annotations
 
 import math
-from typing import IO, Any, Sequence
+from collections.abc import Sequence
+from typing import IO, Any
 
 FORMATS = ("table", "plain", "csv", "json")
 
@@ -83,7 +84,9 @@ class RowWriter:
             self._pending.clear()
         self.out.flush()
 
-    def row(self, point: Sequence[float], values: Sequence[float], extra: dict | None = None) -> None:
+    def row(
+        self, point: Sequence[float], values: Sequence[float], extra: dict | None = None
+    ) -> None:
         if self.fmt == "plain":
             self._write(" ".join(full(v) for v in values) + "\n")
         elif self.fmt == "csv":

@@ -66,8 +66,11 @@ class _Builder:
         return ParseError(message, self.text, *_position(self.text, token.pos), hint)
 
     # statements
-    def start(self, statements):
+    def start(self, children):
         return self.last_outputs
+
+    def program(self, children):
+        return None  # each statement has done its work as it was reduced
 
     def assign(self, children):
         token, node = children
@@ -145,9 +148,7 @@ class _Builder:
         if len(args) not in arities:
             wanted = " or ".join(str(n) for n in arities)
             plural = "s" if arities[-1] != 1 else ""
-            raise self._error(
-                f"{name} takes {wanted} argument{plural}, got {len(args)}", token
-            )
+            raise self._error(f"{name} takes {wanted} argument{plural}, got {len(args)}", token)
         g = self.graph
         if name == "log" and len(args) == 2:
             return g.div(g.call("log", args[0]), g.call("log", args[1]))
@@ -170,7 +171,7 @@ class _Builder:
 _TERMINAL_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'",
     "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'**'",
-    "COMMA": "','", "EQUAL": "'='", "SEMICOLON": "';'", "_NEWLINE": "a new line",
+    "COMMA": "','", "EQUAL": "'='", "_SEP": "';' or a new line",
     "$END": "the end of the input",
 }  # fmt: skip
 
@@ -183,7 +184,9 @@ def _describe(token_type: str) -> str:
 
 def _expected(names) -> str:
     words = sorted({_describe(n) for n in names if not n.startswith("__")})
-    return "expected " + (", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0])
+    return "expected " + (
+        ", ".join(words[:-1]) + " or " + words[-1] if len(words) > 1 else words[0]
+    )
 
 
 def _position(text: str, pos: int) -> tuple[int, int]:
@@ -210,8 +213,15 @@ def _parse_error(text: str, failure) -> ParseError:
         right = str(token) if token.type != "LPAR" else "(...)"
         return ParseError("implicit multiplication is not supported", text, line, column,
                           f"write {left}*{right}")  # fmt: skip
-    return ParseError(f"unexpected {_describe(token.type)} {str(token)!r}", text, line,
-                      column, _expected(expected))  # fmt: skip
+    if token.type == "_SEP":
+        what = "';'" if token.startswith(";") else "end of the line"
+    else:
+        what = (
+            f"{str(token)!r}"
+            if token.type in _TERMINAL_WORDS
+            else f"{_describe(token.type)} {str(token)!r}"
+        )
+    return ParseError(f"unexpected {what}", text, line, column, _expected(expected))
 
 
 def parse(text: str) -> Program:

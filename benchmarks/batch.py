@@ -62,7 +62,9 @@ def main() -> None:
 
     value, grad = ours(x)
     y, dx = seed_numpy(x)
-    assert np.allclose(value, y, rtol=1e-13, atol=0) and np.allclose(grad["x"], dx, rtol=1e-12, atol=1e-15)
+    assert np.allclose(value, y, rtol=1e-13, atol=0) and np.allclose(
+        grad["x"], dx, rtol=1e-12, atol=1e-15
+    )
     reference = best(seed_numpy, x, args.repeat)
     rows = [("hand-written numpy (seed 000's passes)", reference)]
     rows.append(("adcli: f.grad(x=array)", best(ours, x, args.repeat)))
@@ -73,7 +75,12 @@ def main() -> None:
         jax.config.update("jax_enable_x64", True)
         g = jax.jit(jax.vmap(jax.value_and_grad(lambda t: t * jax.nn.sigmoid(t) / (t**2 + 1))))
         xj = jnp.asarray(x)
-        rows.append(("JAX jit(vmap(value_and_grad))", best(lambda v: g(v)[1].block_until_ready(), xj, args.repeat)))
+        rows.append(
+            (
+                "JAX jit(vmap(value_and_grad))",
+                best(lambda v: g(v)[1].block_until_ready(), xj, args.repeat),
+            )
+        )
     except ImportError:
         rows.append(("JAX", None))
     print(f"| {args.points} points, value + gradient | median | ratio to numpy |")

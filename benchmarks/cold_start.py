@@ -18,7 +18,7 @@ import time
 
 def timed(cmd: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    subprocess.run(cmd, capture_output=True, check=True)
     return time.perf_counter() - start
 
 

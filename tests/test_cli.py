@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import installed_adcli
 
 SEED_F = "x*sigmoid(x)/(x**2+1)"
@@ -36,7 +35,9 @@ def test_eval_without_variables_needs_no_at(run):
 
 
 def test_python_dash_m_and_version(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "adcli", "--version"], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "adcli", "--version"], capture_output=True, text=True
+    )
     assert out.returncode == 0 and out.stdout.startswith("adcli ")
     help_ = subprocess.run([*installed_adcli(), "grad", "--help"], capture_output=True, text=True)
     assert help_.returncode == 0 and "Example" in help_.stdout

@@ -140,7 +140,16 @@ def test_constants_fold_and_identities_drop():
 
 @pytest.mark.parametrize(
     "text",
-    ["-x**2", "2**-x", "(-2)**x", "(a**b)**c", "a - (b - c)", "a/(b*c)", "-(a + b)", "a*b/c - d + f"],
+    [
+        "-x**2",
+        "2**-x",
+        "(-2)**x",
+        "(a**b)**c",
+        "a - (b - c)",
+        "a/(b*c)",
+        "-(a + b)",
+        "a*b/c - d + f",
+    ],
 )
 def test_printing_round_trips_with_minimal_parentheses(text):
     p = parse(text)

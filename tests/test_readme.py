@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import installed_adcli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
