@@ -145,12 +145,14 @@ class Expression:
 
     # --- the public API -------------------------------------------------------
 
-    def __call__(self, **bindings: Any) -> Any:
+    def __call__(self, /, **bindings: Any) -> Any:
         """The value (a tuple of values for several outputs); arrays work too."""
         values = self._run(self.outputs, bindings)
         return values[0] if len(values) == 1 else tuple(values)
 
-    def grad(self, wrt: Sequence[str] | None = None, **bindings: Any) -> tuple[Any, dict[str, Any]]:
+    def grad(
+        self, wrt: Sequence[str] | None = None, /, **bindings: Any
+    ) -> tuple[Any, dict[str, Any]]:
         """``(value, {variable: ∂f/∂variable})`` at a point or at arrays of points."""
         names = self.wrt(wrt)
         values = self._run(self.value_and_grad_nodes(names), bindings)
@@ -225,11 +227,22 @@ class Expression:
     def culprit(self, point: list[float], wrt: Sequence[str] | None = None) -> str:
         g = self.graph
         grad = self.gradient(wrt) if len(self.outputs) == 1 else None
-        end = len(g)
-        nodes = [n for n in range(end) if g.op[n] != CONST]
+        roots = list(self.outputs) + (self.value_and_grad_nodes(wrt) if grad else [])
+        needed = g.ancestors(roots)
+        nodes = [n for n in range(len(needed)) if needed[n] and g.op[n] != CONST]
         values = dict(zip(nodes, self.compiled(nodes).scalar(*point)))
-        where = "at " + ", ".join(f"{v}={_short(x)}" for v, x in zip(self.variables, point))
-        for n in nodes:
+        bound = ", ".join(f"{v}={_short(x)}" for v, x in zip(self.variables, point))
+        where = f"at {bound}" if bound else "here"
+        for n in range(len(needed)):
+            if not needed[n]:
+                continue
+            if g.op[n] == CONST:
+                if not math.isfinite(g.value[n]):  # a literal or a folded constant part
+                    return (
+                        f"a constant in the expression is {_short(g.value[n])}: "
+                        "beyond the range of a float (±1.8e308)"
+                    )
+                continue
             value = values[n]
             if math.isfinite(value):
                 continue

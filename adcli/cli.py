@@ -125,6 +125,10 @@ def _read_expression(source: str) -> Expression:
                 text = f.read()
         except OSError as e:
             raise UsageError(f"cannot read {source[1:]}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"{source[1:]} is not UTF-8 text") from None
+        except ValueError:  # a path with a NUL byte
+            raise UsageError(f"cannot read {source[1:]!r}: not a file name") from None
     else:
         text = source
     return compile(text)

@@ -232,6 +232,8 @@ def file_lines(path: str) -> Iterator[str]:
         raise UsageError(f"cannot read {path}: {e.strerror}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not UTF-8 text") from None
+    except ValueError:  # a path with a NUL byte
+        raise UsageError(f"cannot read {path!r}: not a file name") from None
 
 
 def parse_at(
