@@ -121,6 +121,35 @@ class Expression:
         grad = self.gradient(wrt)
         return [grad.output, *grad.grads(self.graph)]
 
+    @_without_gc
+    def hessian_nodes(self, wrt: Sequence[str] | None = None) -> list[list[int]]:
+        """Second derivatives, reverse over reverse: each gradient node differentiated again."""
+        names = self.wrt(wrt)
+        key = ("hessian", *names)
+        if key not in self._gradients:
+            g = self.graph
+            variables = [g.variables[n] for n in names]
+            rows = [reverse(g, d, variables).grads(g) for d in self.gradient(names).grads(g)]
+            self._gradients[key] = rows
+        return self._gradients[key]
+
+    def hessian(self, point: Sequence[float], wrt: Sequence[str] | None = None):
+        """The Hessian matrix at a point given in the order of the variables."""
+        rows = self.hessian_nodes(wrt)
+        flat = self.compiled([n for row in rows for n in row]).scalar(*point)
+        width = len(rows)
+        return [list(flat[i * width : (i + 1) * width]) for i in range(width)]
+
+    def minimize(self, start: dict[str, float], **options: Any):
+        """Gradient descent from ``start``; see ``adcli.optimize.descend`` for options."""
+        from .optimize import descend, diagnose
+
+        self._single_output("minimize")
+        point = self.bind(start)
+        run = descend(self.compiled(self.value_and_grad_nodes()).scalar, point, **options)
+        run.diagnosis = diagnose(run, self.hessian, self.variables)
+        return run
+
     # --- binding points -------------------------------------------------------
 
     def bind(self, bindings: dict[str, Any]) -> list[Any]:

@@ -15,9 +15,10 @@ import typer
 from . import __version__
 from .api import Expression, compile
 from .errors import AdcliError, UsageError
-from .points import parse_at
+from .points import from_spec, parse_at
 from .pointwise import write_rows
 from .render import FORMATS, Columns, RowWriter, full, node_json, node_table
+from .trace import write_comparison, write_run
 
 app = typer.Typer(
     add_completion=False,
@@ -197,13 +198,123 @@ def _backward_table(e: Expression, point: list[float], names, out: Output) -> No
     e.check_finite(point, values, names)
 
 
+Start = Annotated[
+    str,
+    typer.Option("--start", metavar="POINT", show_default=False, help="1.33 or x=1,y=2."),
+]
+LineSearch = Annotated[bool, typer.Option("--line-search", help="Backtracking (Armijo) steps.")]
+Every = Annotated[
+    int | None,
+    typer.Option("--every", min=1, metavar="K", show_default=False,
+                 help="Show every K-th step (auto: about 20 rows)."),
+]  # fmt: skip
+Trace = Annotated[
+    bool | None,
+    typer.Option("--trace/--no-trace", show_default=False,
+                 help="Write the trace (default: on in table and json)."),
+]  # fmt: skip
+Compare = Annotated[
+    str | None,
+    typer.Option("--compare", metavar="M1,M2", show_default=False,
+                 help="Run several methods from the same start, side by side."),
+]  # fmt: skip
+
+
+@app.command()
+def minimize(
+    expr: Expr,
+    start: Start,
+    lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.1,
+    steps: Annotated[int, typer.Option("--steps", min=0, help="Maximum number of steps.")] = 100,
+    tol: Annotated[float, typer.Option("--tol", help="Stop when ‖∇f‖ ≤ tol.")] = 1e-8,
+    method: Annotated[str, typer.Option("--method", help="gd, momentum, nesterov or adam.")] = "gd",
+    beta: Annotated[float, typer.Option("--beta", help="Momentum (adam: β1).")] = 0.9,
+    decay: Annotated[float, typer.Option("--decay", help="Step k uses lr·decay**k.")] = 1.0,
+    line_search: LineSearch = False,
+    maximize: Annotated[bool, typer.Option("--maximize", help="Ascend instead.")] = False,
+    every: Every = None, trace: Trace = None, compare: Compare = None,
+    format: Format = None, digits: Digits = 6, no_color: NoColor = False,
+) -> None:  # fmt: skip
+    """Gradient descent with a trace, the stop reason and a diagnosis.
+
+    Example: adcli minimize "x*sigmoid(x)/(x**2+1)" --lr 1 --start 1.33
+    """
+    from .optimize import METHODS
+
+    e = _read_expression(expr)
+    out = Output(format, digits, no_color)
+    methods = compare.split(",") if compare else [method]
+    for m in methods:
+        if m.strip() not in METHODS:
+            raise UsageError(
+                f"unknown method {m.strip()!r}", "choose one of: " + ", ".join(METHODS)
+            )
+    point = _start(e, start)
+    options = dict(lr=lr, steps=steps, tol=tol, beta=beta, decay=decay,
+                   line_search=line_search, maximize=maximize)  # fmt: skip
+    console = out.console if out.fmt == "table" else None
+    if compare:
+        runs = [e.minimize(point, method=m.strip(), **options) for m in methods]
+        write_comparison(runs, e.variables, out.fmt, sys.stdout, console, digits)
+        failed = any(r.reason == "diverged" for r in runs)
+        interrupted = any(r.reason == "interrupted" for r in runs)
+    else:
+        with _progress(steps) as on_step:
+            run = e.minimize(point, method=method, on_step=on_step, **options)
+        shown_trace = trace if trace is not None else out.fmt in ("table", "json")
+        write_run(
+            run, e.variables, out.fmt, shown_trace, every, sys.stdout, sys.stderr, console, digits
+        )
+        failed, interrupted = run.reason == "diverged", run.reason == "interrupted"
+    if interrupted:
+        raise typer.Exit(130)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _start(e: Expression, spec: str) -> dict[str, float]:
+    points = from_spec(spec, e.variables)
+    if points.count != 1:
+        raise UsageError(f"--start {spec} gives {points.count} points", "give one point")
+    return dict(zip(e.variables, next(iter(points.points))))
+
+
+class _progress:
+    """A progress bar on stderr for long runs, only when stderr is a terminal."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.bar = None
+
+    def __enter__(self):
+        if self.steps < 2000 or not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self.bar = Progress(console=Console(stderr=True), transient=True)
+        self.bar.start()
+        task = self.bar.add_task("descending", total=self.steps)
+        every = max(1, self.steps // 200)
+
+        def on_step(step) -> None:
+            if step.k % every == 0:
+                self.bar.update(task, completed=step.k)
+
+        return on_step
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error becomes one message on stderr and an exit code."""
     # typer re-exports Exit and Abort; ClickException is the base of its errors
     # whether typer vendors click or depends on it.
     click_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
-    command = typer.main.get_command(app)
     try:
+        command = typer.main.get_command(app)
         # Without standalone mode typer returns an exit code where it would exit:
         # after --version/--help, and 130 when it turns Ctrl-C into an exit.
         code = command.main(args=argv, prog_name="adcli", standalone_mode=False)
