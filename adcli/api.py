@@ -146,7 +146,7 @@ class Expression:
 
         self._single_output("minimize")
         point = self.bind(start)
-        run = descend(self.compiled(self.value_and_grad_nodes()).scalar, point, **options)
+        run = descend(self.compiled(self.value_and_grad_nodes()), point, **options)
         run.diagnosis = diagnose(run, self.hessian, self.variables)
         return run
 

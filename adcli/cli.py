@@ -297,9 +297,9 @@ class _progress:
         task = self.bar.add_task("descending", total=self.steps)
         every = max(1, self.steps // 200)
 
-        def on_step(step) -> None:
-            if step.k % every == 0:
-                self.bar.update(task, completed=step.k)
+        def on_step(k: int) -> None:
+            if k % every == 0:
+                self.bar.update(task, completed=k)
 
         return on_step
 

@@ -70,32 +70,50 @@ class Compiled:
                     op, args = "mul", (args[0], args[0])
                 self._steps.append((n, op, args))
         self._graph = g
-        small = len(self._steps) <= SOURCE_LIMIT
-        self._scalar = self._scalar_source() if small else self._scalar_loop()
+        self._scalar = self._scalar_source() if self.small else self._scalar_loop()
         self._chunk = None  # made on the first array call: it needs numpy
 
     # --- scalar form ----------------------------------------------------------
 
-    def _scalar_source(self):
+    @property
+    def small(self) -> bool:
+        """Small enough to run as generated source (see the module's doc)."""
+        return len(self._steps) <= SOURCE_LIMIT
+
+    def source(self, params: Sequence[str]) -> tuple[list[str], list[str], dict[str, Any]]:
+        """Straight-line statements computing the outputs from variables named ``params``.
+
+        Returns the statements, the expression of each output and the names the
+        statements need. ``optimize`` inlines them into its loop; ``_scalar_source``
+        wraps them in a function.
+        """
         g = self._graph
-        env: dict[str, Any] = {"_inf": math.inf, "_nan": math.nan}
-        name = {p: f"a{i}" for i, p in enumerate(self.params)}
+        env: dict[str, Any] = {"_inf": math.inf, "_nan": math.nan, "_exp": math.exp}
+        name = dict(zip(self.params, params))
 
         def ref(node: int) -> str:
             return name[node] if node in name else _literal(g.value[node])
 
-        lines = [f"def _f({', '.join(name[p] for p in self.params)}):"]
+        lines = []
         for n, op, args in self._steps:
             refs = [ref(a) for a in args]
             if op in _INFIX:
                 expr = _INFIX[op][0].format(*refs)
+            elif OPS[op].inline is not None:
+                expr = OPS[op].inline.format(*refs)
             else:
                 env[f"_{op}"] = OPS[op].scalar
                 expr = f"_{op}({', '.join(refs)})"
             name[n] = f"v{n}"
-            lines.append(f"    v{n} = {expr}")
-        lines.append(f"    return ({''.join(ref(o) + ', ' for o in self.outputs)})")
-        exec(compile("\n".join(lines), "<adcli scalar>", "exec"), env)
+            lines.append(f"v{n} = {expr}")
+        return lines, [ref(o) for o in self.outputs], env
+
+    def _scalar_source(self):
+        params = [f"a{i}" for i in range(len(self.params))]
+        lines, outputs, env = self.source(params)
+        body = [f"def _f({', '.join(params)}):", *("    " + line for line in lines)]
+        body.append(f"    return ({''.join(o + ', ' for o in outputs)})")
+        exec(compile("\n".join(body), "<adcli scalar>", "exec"), env)
         return env["_f"]
 
     def _scalar_loop(self):

@@ -27,7 +27,7 @@ class Op:
 
     __slots__ = (
         "name", "arity", "scalar", "array", "partials", "symbol", "precedence", "latex",
-        "domain", "kinks", "why",
+        "domain", "kinks", "why", "inline",
     )  # fmt: skip
 
     def __init__(
@@ -43,10 +43,12 @@ class Op:
         domain: tuple[float, float] = (-3.0, 3.0),  # where it is smooth, for tests
         kinks: tuple[float, ...] = (),  # where the derivative convention matters
         why: Callable[..., str | None] = lambda *args: None,  # why inf/nan came out
+        inline: str | None = None,  # the scalar form as an expression of {0}, {1}
     ) -> None:
         self.name, self.arity, self.scalar, self.array = name, arity, scalar, array
         self.partials, self.symbol, self.precedence = partials, symbol, precedence
         self.latex, self.domain, self.kinks, self.why = latex, domain, kinks, why
+        self.inline = inline  # generated code uses it instead of a call: no call per step
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, arity={self.arity})"
@@ -344,6 +346,7 @@ _FUNCTIONS = [
         # absolute terms only, which is the price of matching the textbook.
         (lambda g, x, o: g.mul(o, g.sub(g.const(1.0), o)),),
         domain=(-5.0, 5.0),
+        inline="(1.0 / (1.0 + _exp(-{0})) if {0} >= 0.0 else _exp({0}) / (1.0 + _exp({0})))",
     ),
     Op(
         "relu",

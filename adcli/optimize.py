@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .evaluate import Compiled
 
 METHODS = ("gd", "momentum", "nesterov", "adam")
 ADAM_BETA2, ADAM_EPS = 0.999, 1e-8
@@ -24,24 +29,52 @@ class Step:
         self.k, self.point, self.value, self.gnorm = k, point, value, gnorm
 
 
+class Trace(Sequence):
+    """Every step of a run as flat lists; ``Step`` rows are made on access.
+
+    A step object per iteration would cost more than the iteration itself. The
+    one-variable loop keeps only the points: f and ‖g‖ of a step are recomputed
+    from its point when asked, with the same code, so they are the same bits.
+    """
+
+    def __init__(self, evaluate: Callable[..., tuple[float, ...]] | None = None) -> None:
+        self.points: list = []  # floats for one variable, tuples otherwise
+        self.values: list[float] = []  # empty when ``evaluate`` recomputes them
+        self.gnorms: list[float] = []
+        self.evaluate = evaluate
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def value(self, k: int) -> float:
+        return self.values[k] if self.values else self[k].value
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        k = i if i >= 0 else len(self) + i
+        point = self.points[k]
+        point = point if isinstance(point, tuple) else (point,)
+        if self.values:
+            return Step(k, point, self.values[k], self.gnorms[k])
+        f, *g = self.evaluate(*point)
+        return Step(k, point, f, _norm(g))
+
+
 class Run:
     """A finished (or interrupted) descent: every step, the reason and its diagnosis."""
 
     def __init__(self, method: str) -> None:
         self.method = method
-        self.steps: list[Step] = []
+        self.steps = Trace()
         self.reason = "max-steps"
         self.diagnosis = ""
-        self.rates: list[float] = []  # the step size actually used at each update
+        self.rates: list[float] = []  # the step size of each update (for the diagnosis)
         self.diverged_at: int | None = None  # the step from which f ran away
 
     @property
     def final(self) -> Step:
         return self.steps[-1]
-
-    @property
-    def updates(self) -> int:
-        return self.final.k
 
 
 def _norm(g: Sequence[float]) -> float:
@@ -49,7 +82,7 @@ def _norm(g: Sequence[float]) -> float:
 
 
 def descend(
-    value_and_grad: Callable[..., tuple[float, ...]],
+    compiled: Compiled,
     start: Sequence[float],
     *,
     method: str = "gd",
@@ -60,98 +93,162 @@ def descend(
     decay: float = 1.0,
     line_search: bool = False,
     maximize: bool = False,
-    on_step: Callable[[Step], None] | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> Run:
-    """Run ``method`` from ``start``; ``value_and_grad(*x)`` returns ``(f, ∂f/∂x1, …)``."""
+    """Run ``method`` from ``start`` on ``compiled``, whose outputs are ``(f, ∂f/∂x1, …)``."""
+    value_and_grad = compiled.scalar
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method}")
     run = Run(method)
+    trace = run.steps
+    try:
+        if len(start) == 1 and method == "gd" and not line_search and on_step is None:
+            x0, step = float(start[0]), (-lr if maximize else lr)  # x - (-lr)·g is x + lr·g
+            try:
+                trace.evaluate = value_and_grad
+                k = _inlined_loop(compiled)(x0, steps, step, decay, tol, trace.points.append)
+            except (ArithmeticError, ValueError):  # math raised: redo it with IEEE values
+                trace.points.clear()
+                k = _textbook_loop(value_and_grad, x0, steps, step, decay, tol, trace.points.append)
+        else:
+            k = _general_loop(value_and_grad, start, method, lr, steps, tol, beta, decay,
+                              line_search, maximize, on_step, run)  # fmt: skip
+    except KeyboardInterrupt:
+        run.reason = "interrupted"
+        if not len(trace):
+            raise
+        return run
+    if not run.rates and k:  # the textbook loop keeps no list: its last step size
+        run.rates = [lr * decay ** (k - 1)]
+    final = trace[-1]
+    f0 = trace.value(0)
+    limit = 1e12 * max(1.0, abs(f0)) if math.isfinite(f0) else -1.0
+    finite = math.isfinite(final.value) and all(math.isfinite(v) for v in final.point)
+    if not finite or abs(final.value) > limit:
+        run.reason, run.diverged_at = "diverged", final.k
+    elif final.gnorm <= tol:
+        run.reason = "converged"
+    else:
+        run.diverged_at = _running_away(trace, -1.0 if maximize else 1.0)
+        run.reason = "diverged" if run.diverged_at is not None else "max-steps"
+    return run
+
+
+def _textbook_loop(value_and_grad, x, steps, step, decay, tol, put_x) -> int:
+    """One variable, plain ``gd``: the seed's loop, keeping only each point.
+
+    Returns the number of updates made. Stops early (leaving the classification
+    of the last point to the caller) on a non-finite or runaway value or ‖g‖ ≤ tol.
+    ``_inlined_loop`` is the same loop with the graph's code pasted in.
+    """
+    f, g = value_and_grad(x)
+    limit = 1e12 * max(1.0, abs(f)) if f - f == 0.0 else -1.0
+    for k in range(steps):
+        put_x(x)
+        if not abs(f) <= limit or x - x != 0.0 or abs(g) <= tol:
+            return k
+        x -= (step if decay == 1.0 else step * decay**k) * g
+        f, g = value_and_grad(x)
+    put_x(x)
+    return steps
+
+
+_LOOP = """
+def _loop(x, steps, step, decay, tol, put_x):
+{compute}
+    limit = 1e12 * max(1.0, abs(f)) if f - f == 0.0 else -1.0
+    for k in range(steps):
+        put_x(x)
+        if not abs(f) <= limit or x - x != 0.0 or abs(g) <= tol:
+            return k
+        x -= (step if decay == 1.0 else step * decay**k) * g
+{compute_in_loop}
+    put_x(x)
+    return steps
+"""
+
+
+def _inlined_loop(compiled: Compiled):
+    """``_textbook_loop`` with f and f′ computed in its body: no call per step.
+
+    The compiled graph's own statements are pasted in, so it is the same
+    arithmetic as ``compiled.scalar`` and the same bits. Large graphs call instead.
+    """
+    if not compiled.small:
+        return partial(_textbook_loop, compiled.scalar)
+    lines, (f, g), env = compiled.source(["x"])
+    compute = [*lines, f"f = {f}", f"g = {g}"]
+    source = _LOOP.format(
+        compute="\n".join("    " + line for line in compute),
+        compute_in_loop="\n".join("        " + line for line in compute),
+    )
+    exec(compile(source, "<adcli descent>", "exec"), env)
+    return env["_loop"]
+
+
+def _general_loop(value_and_grad, start, method, lr, steps, tol, beta, decay, line_search,
+                  maximize, on_step, run) -> int:  # fmt: skip
+    trace = run.steps
     sign = -1.0 if maximize else 1.0  # ascend: step along +g
     x = [float(v) for v in start]
     n = len(x)
     velocity = [0.0] * n  # momentum, nesterov; adam's first moment
     second = [0.0] * n  # adam's second moment
     limit = math.inf
-
-    def record(k: int, f: float, g: Sequence[float]) -> Step:
-        step = Step(k, tuple(x), f, _norm(g))
-        run.steps.append(step)
-        if on_step is not None:
-            on_step(step)
-        return step
-
-    def diverged(step: Step) -> bool:
-        if math.isfinite(step.value) and all(math.isfinite(v) for v in step.point):
-            return abs(step.value) > limit
-        return True
-
-    try:
-        for k in range(steps):
-            f, *g = value_and_grad(*x)
-            step = record(k, f, g)
-            if k == 0:
-                limit = 1e12 * max(1.0, abs(f)) if math.isfinite(f) else -1.0
-            if diverged(step):
-                run.reason, run.diverged_at = "diverged", k
-                return run
-            if step.gnorm <= tol:
-                run.reason = "converged"
-                return run
-            rate = lr * decay**k
-            if line_search:
-                rate = _armijo(value_and_grad, x, f, g, rate, sign)
-            run.rates.append(rate)
-            if method == "gd":
-                if maximize:
-                    for i in range(n):
-                        x[i] += rate * g[i]
-                else:
-                    for i in range(n):
-                        x[i] -= rate * g[i]
-            elif method in ("momentum", "nesterov"):
-                if method == "nesterov":  # the gradient at the look-ahead point
-                    ahead = [x[i] - sign * rate * beta * velocity[i] for i in range(n)]
-                    g = list(value_and_grad(*ahead)[1:])
-                for i in range(n):
-                    velocity[i] = beta * velocity[i] + g[i]
-                    x[i] -= sign * rate * velocity[i]
-            elif method == "adam":
-                b1 = beta
-                for i in range(n):
-                    velocity[i] = b1 * velocity[i] + (1.0 - b1) * g[i]
-                    second[i] = ADAM_BETA2 * second[i] + (1.0 - ADAM_BETA2) * g[i] * g[i]
-                    m_hat = velocity[i] / (1.0 - b1 ** (k + 1))
-                    v_hat = second[i] / (1.0 - ADAM_BETA2 ** (k + 1))
-                    x[i] -= sign * rate * m_hat / (math.sqrt(v_hat) + ADAM_EPS)
-            else:
-                raise ValueError(f"unknown method {method}")
+    k = 0
+    for k in range(steps + 1):
         f, *g = value_and_grad(*x)
-        step = record(steps, f, g)
-        if steps == 0:
+        gnorm = _norm(g)
+        trace.points.append(tuple(x))
+        trace.values.append(f)
+        trace.gnorms.append(gnorm)
+        if on_step is not None:
+            on_step(k)
+        if k == 0:
             limit = 1e12 * max(1.0, abs(f)) if math.isfinite(f) else -1.0
-        if diverged(step):
-            run.reason, run.diverged_at = "diverged", steps
-        elif step.gnorm <= tol:
-            run.reason = "converged"
-        else:
-            run.diverged_at = _running_away(run.steps, sign)
-            run.reason = "diverged" if run.diverged_at is not None else "max-steps"
-    except KeyboardInterrupt:
-        run.reason = "interrupted"
-    return run
+        finite = math.isfinite(f) and all(math.isfinite(v) for v in x)
+        if not finite or abs(f) > limit or gnorm <= tol or k == steps:
+            return k
+        rate = lr * decay**k
+        if line_search:
+            rate = _armijo(value_and_grad, x, f, g, rate, sign)
+        run.rates.append(rate)
+        if method == "gd":
+            for i in range(n):
+                x[i] -= sign * rate * g[i] if maximize else rate * g[i]
+        elif method in ("momentum", "nesterov"):
+            if method == "nesterov":  # the gradient at the look-ahead point
+                ahead = [x[i] - sign * rate * beta * velocity[i] for i in range(n)]
+                g = list(value_and_grad(*ahead)[1:])
+            for i in range(n):
+                velocity[i] = beta * velocity[i] + g[i]
+                x[i] -= sign * rate * velocity[i]
+        else:  # adam
+            for i in range(n):
+                velocity[i] = beta * velocity[i] + (1.0 - beta) * g[i]
+                second[i] = ADAM_BETA2 * second[i] + (1.0 - ADAM_BETA2) * g[i] * g[i]
+                m_hat = velocity[i] / (1.0 - beta ** (k + 1))
+                v_hat = second[i] / (1.0 - ADAM_BETA2 ** (k + 1))
+                x[i] -= sign * rate * m_hat / (math.sqrt(v_hat) + ADAM_EPS)
+    return k
 
 
-def _running_away(steps: list[Step], sign: float, streak: int = 5) -> int | None:
+def _running_away(trace: Trace, sign: float, streak: int = 5) -> int | None:
     """The step from which descent made f worse at every step, by ever larger amounts.
 
     A learning rate past 2/f'' makes the iterates grow geometrically: f rises at
     each step and each rise is larger than the last. Returns None when the last
-    ``streak`` steps do not show that.
+    ``streak`` steps do not show that. Reads the trace from its end only.
     """
-    values = [sign * s.value for s in steps]
-    rises = [b - a for a, b in zip(values, values[1:])]
-    k = len(rises)
-    while k > 0 and rises[k - 1] > 0 and (k == len(rises) or rises[k - 1] < rises[k]):
+    k = len(trace) - 1
+    later_rise = math.inf
+    while k > 0:
+        rise = sign * (trace.value(k) - trace.value(k - 1))
+        if not 0 < rise < later_rise:
+            break
+        later_rise = rise
         k -= 1
-    return steps[k].k + 1 if len(rises) - k >= streak else None
+    return k + 1 if len(trace) - 1 - k >= streak else None
 
 
 def _armijo(value_and_grad, x, f, g, rate, sign) -> float:

@@ -17,14 +17,15 @@ from .render import full, json_number, rounded
 AUTO_ROWS = 20
 
 
-def shown(steps: list[Step], every: int | None) -> list[Step]:
+def shown(steps: Sequence[Step], every: int | None) -> list[Step]:
     """Every K-th step, the first and the last always; auto: about 20 rows."""
+    last = len(steps) - 1
     if every is None:
-        every = 1 if len(steps) <= AUTO_ROWS + 1 else math.ceil((len(steps) - 1) / AUTO_ROWS)
-    picked = [s for i, s in enumerate(steps) if i % every == 0]
-    if picked[-1] is not steps[-1]:
-        picked.append(steps[-1])
-    return picked
+        every = 1 if last <= AUTO_ROWS else math.ceil(last / AUTO_ROWS)
+    indices = list(range(0, last + 1, every))
+    if indices[-1] != last:
+        indices.append(last)
+    return [steps[i] for i in indices]
 
 
 def _at(names: Sequence[str], point: Sequence[float]) -> dict:
