@@ -17,7 +17,7 @@ from .api import Expression, compile
 from .errors import AdcliError, UsageError
 from .points import from_spec, parse_at
 from .pointwise import write_rows
-from .render import FORMATS, Columns, RowWriter, full, node_json, node_table
+from .render import FORMATS, TABLES, Columns, RowWriter, full, node_json, node_table
 from .trace import write_comparison, write_run
 
 app = typer.Typer(
@@ -103,6 +103,13 @@ class Output:
             self._console = Console(markup=False, highlight=False, **plain)
         return self._console
 
+    def say(self, text: str) -> None:
+        """Lines under a table: through rich on a terminal, as they are in Markdown."""
+        if self.fmt == "table":
+            self.console.print(text)
+        else:  # Markdown: a blank line ends the table, two spaces end a line
+            sys.stdout.write("\n" + text.replace("\n", "  \n") + "\n")
+
     def writer(self, columns: Columns) -> RowWriter:
         return RowWriter(
             self.fmt,
@@ -175,7 +182,7 @@ def grad(
     out = Output(format, digits, no_color)
     names = e.wrt(wrt.split(",") if wrt else None)
     outputs = e.value_and_grad_nodes(names)
-    if out.fmt == "table" and not no_table:
+    if out.fmt in TABLES and not no_table:
         points = _points(e, at, expr)
         if points.count == 1:
             _backward_table(e, next(iter(points.points)), names, out)
@@ -189,12 +196,14 @@ def grad(
 def _backward_table(e: Expression, point: list[float], names, out: Output) -> None:
     rows = e.node_table(point, names)
     if rows:
-        node_table(rows, out.digits, out.console)
+        node_table(
+            rows, out.digits, out.fmt, out.console if out.fmt == "table" else None, sys.stdout
+        )
     values = e.compiled(e.value_and_grad_nodes(names)).scalar(*point)
     at = ", ".join(f"{v}={x:g}" for v, x in zip(e.variables, point))
     lines = [f"f({at}) = {full(values[0])}"]
     lines += [f"∂f/∂{n} = {full(g)}" for n, g in zip(names, values[1:])]
-    out.console.print("\n".join(lines))
+    out.say("\n".join(lines))
     e.check_finite(point, values, names)
 
 
@@ -261,7 +270,7 @@ def minimize(
     else:
         with _progress(steps) as on_step:
             run = e.minimize(point, method=method, on_step=on_step, **options)
-        shown_trace = trace if trace is not None else out.fmt in ("table", "json")
+        shown_trace = trace if trace is not None else out.fmt in ("table", "json", "markdown")
         write_run(
             run, e.variables, out.fmt, shown_trace, every, sys.stdout, sys.stderr, console, digits
         )

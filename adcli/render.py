@@ -11,7 +11,45 @@ import math
 from collections.abc import Sequence
 from typing import IO, Any
 
-FORMATS = ("table", "plain", "csv", "json")
+FORMATS = ("table", "plain", "csv", "json", "markdown")
+TABLES = ("table", "markdown")  # formats that round to --digits and wait for all rows
+
+
+class Column:
+    """A column of a people's table: its title, alignment and terminal style."""
+
+    def __init__(self, title: str, right: bool = False, style: str = "", no_wrap: bool = False):
+        self.title, self.right, self.style, self.no_wrap = title, right, style, no_wrap
+
+
+def show_table(columns: list[Column], rows: list[list[str]], fmt: str, console, out: IO[str]):
+    """Rows of text as a rich table on the console, or as a GitHub Markdown table."""
+    if fmt == "markdown":
+        out.write(markdown(columns, rows))
+        out.flush()
+        return
+    from rich.table import Table
+
+    table = Table(box=_box())
+    for c in columns:
+        table.add_column(
+            c.title, justify="right" if c.right else "left", style=c.style, no_wrap=c.no_wrap
+        )
+    for r in rows:
+        table.add_row(*r)
+    console.print(table)
+
+
+def markdown(columns: list[Column], rows: list[list[str]]) -> str:
+    """A GitHub table; line breaks inside a cell become <br>, pipes are escaped."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", "<br>")
+
+    lines = ["| " + " | ".join(cell(c.title) for c in columns) + " |"]
+    lines.append("|" + "|".join("---:" if c.right else "---" for c in columns) + "|")
+    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
 
 
 def full(value: float) -> str:
@@ -98,26 +136,18 @@ class RowWriter:
             if extra:
                 row.update(extra)
             self._write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
+        else:  # a table: rows wait for the end, to size the columns
             self._table_rows.append([rounded(v, self.digits) for v in [*point, *values]])
 
     def close(self) -> None:
         self.flush()
-        if self.fmt != "table" or not self._table_rows:
+        if self.fmt not in TABLES or not self._table_rows:
             return
-        from rich.table import Table
-
         c = self.columns
-        table = Table(box=_box())
-        for name in c.variables:
-            table.add_column(name, justify="right", style="cyan")
-        for name in c.value_names():
-            table.add_column(name.replace("value", "f"), justify="right", style="bold")
-        for name in c.wrt or []:
-            table.add_column(f"∂f/∂{name}", justify="right")
-        for r in self._table_rows:
-            table.add_row(*r)
-        self.console.print(table)
+        columns = [Column(name, True, "cyan") for name in c.variables]
+        columns += [Column(name.replace("value", "f"), True, "bold") for name in c.value_names()]
+        columns += [Column(f"∂f/∂{name}", True) for name in c.wrt or []]
+        show_table(columns, self._table_rows, self.fmt, self.console, self.out)
 
 
 def _box():
@@ -126,27 +156,30 @@ def _box():
     return box.SIMPLE_HEAD
 
 
-def node_table(rows, digits: int, console, title: str | None = None) -> None:
-    """The per-node backward table: forward order, so bottom-up is the backward sweep."""
-    from rich.table import Table
+NODE_COLUMNS = [
+    Column("#", True, "dim"),
+    Column("node", style="cyan"),
+    Column("op"),
+    Column("value", True),
+    Column("local ∂"),
+    Column("∂f/∂node", True, "bold", no_wrap=True),
+]
 
-    table = Table(box=_box(), title=title)
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("node", style="cyan")
-    table.add_column("op")
-    table.add_column("value", justify="right")
-    table.add_column("local ∂")
-    table.add_column("∂f/∂node", justify="right", style="bold", no_wrap=True)
-    for r in rows:
-        table.add_row(
+
+def node_table(rows, digits: int, fmt: str, console, out: IO[str]) -> None:
+    """The per-node backward table: forward order, so bottom-up is the backward sweep."""
+    cells = [
+        [
             str(r.number),
             r.label,
             op_text(r),
             rounded(r.value, digits),
             local_text(r, digits),
             adjoint_text(r, digits),
-        )
-    console.print(table)
+        ]
+        for r in rows
+    ]
+    show_table(NODE_COLUMNS, cells, fmt, console, out)
 
 
 def op_text(row) -> str:

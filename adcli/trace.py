@@ -70,7 +70,7 @@ def write_run(
             out.write(json.dumps(step, ensure_ascii=False) + "\n")
         out.write(json.dumps({"result": result_json(run, names)}, ensure_ascii=False) + "\n")
     else:
-        _table(run, names, rows, console, digits)
+        _table(run, names, rows, fmt, console, out, digits)
 
 
 def result_json(run: Run, names: Sequence[str]) -> dict:
@@ -86,32 +86,33 @@ def result_json(run: Run, names: Sequence[str]) -> dict:
     }
 
 
-def _table(run: Run, names: Sequence[str], rows: list[Step], console, digits: int) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from .render import _box
+def _table(run: Run, names: Sequence[str], rows: list[Step], fmt: str, console, out, digits):
+    from .render import Column, show_table
 
     if rows:
-        table = Table(box=_box())
-        table.add_column("step", justify="right", style="dim")
-        for n in names:
-            table.add_column(n, justify="right", style="cyan", no_wrap=True)
-        table.add_column("f", justify="right", style="bold", no_wrap=True)
-        table.add_column("‖∇f‖", justify="right")
-        for s in rows:
-            cells = [rounded(v, digits) for v in (*s.point, s.value, s.gnorm)]
-            table.add_row(str(s.k), *cells)
-        console.print(table)
+        columns = [Column("step", True, "dim")]
+        columns += [Column(n, True, "cyan", no_wrap=True) for n in names]
+        columns += [Column("f", True, "bold", no_wrap=True), Column("‖∇f‖", True)]
+        cells = [
+            [str(s.k), *(rounded(v, digits) for v in (*s.point, s.value, s.gnorm))] for s in rows
+        ]
+        show_table(columns, cells, fmt, console, out)
     final = run.final
     at = ", ".join(f"{n} = {full(v)}" for n, v in zip(names, final.point))
-    console.print(f"{run.method}: {at}, f = {full(final.value)} after {final.k} steps")
+    summary = f"{run.method}: {at}, f = {full(final.value)} after {final.k} steps"
+    verdict = f"{run.reason}: {run.diagnosis}"
+    if fmt == "markdown":
+        out.write(f"\n{summary}\n\n**{run.reason}**: {run.diagnosis}\n")
+        return
+    from rich.text import Text
+
     style = (
         "green" if run.reason == "converged" else "red" if run.reason == "diverged" else "yellow"
     )
     if run.diagnosis.startswith("maximum"):
         style = "bold yellow"
-    console.print(Text(f"{run.reason}: {run.diagnosis}", style=style))
+    console.print(summary)
+    console.print(Text(verdict, style=style))
 
 
 def write_comparison(
@@ -133,20 +134,15 @@ def write_comparison(
         for r in runs:
             out.write(json.dumps(result_json(r, names), ensure_ascii=False) + "\n")
     else:
-        from rich.table import Table
+        from .render import Column, show_table
 
-        from .render import _box
-
-        table = Table(box=_box())
-        table.add_column("method", style="bold")
-        for n in names:
-            table.add_column(n, justify="right", style="cyan")
-        table.add_column("f", justify="right", no_wrap=True)
-        table.add_column("steps", justify="right")
-        table.add_column("reason")
-        for r in runs:
-            f = r.final
-            cells = [rounded(v, digits) for v in (*f.point, f.value)]
-            table.add_row(r.method, *cells, str(f.k), r.reason)
-        console.print(table)
+        columns = [Column("method", style="bold")]
+        columns += [Column(n, True, "cyan", no_wrap=True) for n in names]
+        columns += [Column("f", True, no_wrap=True), Column("steps", True), Column("reason")]
+        cells = [
+            [r.method, *(rounded(v, digits) for v in (*r.final.point, r.final.value)),
+             str(r.final.k), r.reason]
+            for r in runs
+        ]  # fmt: skip
+        show_table(columns, cells, fmt, console, out)
     out.flush()

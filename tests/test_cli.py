@@ -281,3 +281,26 @@ def test_internal_errors_ask_for_a_report_without_a_traceback(run, monkeypatch):
     monkeypatch.setenv("ADCLI_DEBUG", "1")
     with pytest.raises(RuntimeError):
         run("grad", "x", "--at", "1")
+
+
+def test_markdown_node_table_has_the_terminal_columns(run):
+    from adcli.render import NODE_COLUMNS
+
+    r = run("grad", "t1 = sigmoid(x); y = t1*x", "--at", "2", "--format", "markdown")
+    lines = r.out.splitlines()
+    assert lines[0] == "| " + " | ".join(c.title for c in NODE_COLUMNS) + " |"
+    assert lines[1].startswith("|---:|---|")
+    assert [line.split("|")[2].strip() for line in lines[2:5]] == ["x", "t1", "y"]
+    assert "<br>= 0.880797 from #3<br>+ 0.209987 from #2" in lines[2]  # the fan-out sum
+    assert "∂f/∂x = 1.0907842487848955" in r.out
+
+
+def test_markdown_rows_for_several_points(run):
+    r = run("eval", "x**2", "--at", "x=0:1:3", "--format", "markdown")
+    assert r.out.splitlines() == [
+        "| x | f |",
+        "|---:|---:|",
+        "| 0 | 0 |",
+        "| 0.5 | 0.25 |",
+        "| 1 | 1 |",
+    ]

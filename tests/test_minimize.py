@@ -269,3 +269,10 @@ def test_ctrl_c_prints_the_result_so_far_and_exits_130():
     assert proc.returncode == 130
     x, value = numbers(out)
     assert 0 < x < 1 and "interrupted" in err and "Traceback" not in err
+
+
+def test_markdown_trace(run):
+    r = run("minimize", "x**2", "--start", "1", "--steps", "3", "--format", "markdown")
+    lines = r.out.splitlines()
+    assert lines[:3] == ["| step | x | f | ‖∇f‖ |", "|---:|---:|---:|---:|", "| 0 | 1 | 1 | 2 |"]
+    assert "**max-steps**" in r.out
