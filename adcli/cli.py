@@ -18,7 +18,6 @@ from .errors import AdcliError, UsageError
 from .points import from_spec, parse_at
 from .pointwise import write_rows
 from .render import FORMATS, TABLES, Columns, RowWriter, full, node_json, node_table
-from .trace import write_comparison, write_run
 
 app = typer.Typer(
     add_completion=False,
@@ -249,6 +248,7 @@ def minimize(
     Example: adcli minimize "x*sigmoid(x)/(x**2+1)" --lr 1 --start 1.33
     """
     from .optimize import METHODS
+    from .trace import write_comparison, write_run
 
     e = _read_expression(expr)
     out = Output(format, digits, no_color)
