@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .autodiff import Gradient, reverse
-from .errors import BindingError, EvaluationError, UsageError
+from .errors import EvaluationError, UsageError
 from .evaluate import Compiled
 from .graph import CONST, VAR
-from .ops import CONSTANTS, OPS
+from .ops import OPS
+from .points import missing, not_a_variable
 from .syntax import Program, parse
 
 
@@ -95,10 +96,7 @@ class Expression:
             return self.variables
         for name in names:
             if name not in self.graph.variables:
-                raise BindingError(
-                    f"cannot differentiate with respect to {name}: "
-                    + _not_a_variable(name, self.variables)
-                )
+                raise not_a_variable(name, self.variables)
         return tuple(names)
 
     @_without_gc
@@ -156,13 +154,10 @@ class Expression:
         """Order keyword bindings as the variables; name what is missing or extra."""
         for name in bindings:
             if name not in self.graph.variables:
-                raise BindingError(f"cannot bind {name}: " + _not_a_variable(name, self.variables))
-        missing = [v for v in self.variables if v not in bindings]
-        if missing:
-            raise BindingError(
-                f"no value for {missing[0]}",
-                f"add --at {missing[0]}=... (or {missing[0]}=... in a script)",
-            )
+                raise not_a_variable(name, self.variables)
+        for name in self.variables:
+            if name not in bindings:
+                raise missing(name)
         return [bindings[v] for v in self.variables]
 
     def _run(self, outputs: list[int], bindings: dict[str, Any]) -> list[Any]:
@@ -186,14 +181,6 @@ class Expression:
         names = self.wrt(wrt)
         values = self._run(self.value_and_grad_nodes(names), bindings)
         return values[0], dict(zip(names, values[1:]))
-
-    def rows(
-        self, points: Iterable[list[float]], outputs: list[int]
-    ) -> Iterable[tuple[float, ...]]:
-        """Outputs at a stream of points already in variable order."""
-        run = self.compiled(outputs).scalar
-        for point in points:
-            yield run(*point)
 
     # --- the per-node table and the node that went wrong ----------------------
 
@@ -308,13 +295,3 @@ def _short(value: float | None) -> str:
     if value is None:
         return "?"
     return f"{value:.6g}" if math.isfinite(value) else repr(value)
-
-
-def _not_a_variable(name: str, variables: tuple[str, ...]) -> str:
-    if name in CONSTANTS:
-        return f"{name} is a constant"
-    listed = ", ".join(variables) if variables else "none"
-    return f"it is not a variable of the expression (variables: {listed})"
-
-
-__all__ = ["Expression", "NodeRow", "compile", "OPS"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .graph import CONST, VAR, Graph
-from .ops import OPS, PREC_ADD, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
+from .ops import OPS, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
 
 
 def number(value: float) -> str:
@@ -66,6 +66,3 @@ def to_text(g: Graph, root: int, names: bool = False, limit: int | None = None) 
             t = t[: limit - 1] + "…"
         text[n] = (t, prec)
     return text[root][0]
-
-
-__all__ = ["to_text", "number", "PREC_ADD"]
