@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .autodiff import Gradient, reverse
-from .errors import EvaluationError, UsageError
+from .errors import EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
 from .graph import CONST, VAR
 from .ops import OPS
-from .points import missing, not_a_variable
 from .syntax import Program, parse
 
 
@@ -66,6 +65,7 @@ class Expression:
         self.program = program
         self.graph = program.graph
         self.outputs = program.outputs
+        self.n_forward = len(self.graph)  # later nodes belong to derivatives
         self._compiled: dict[tuple, Compiled] = {}
         self._gradients: dict[tuple[str, ...], Gradient] = {}
 
@@ -94,10 +94,15 @@ class Expression:
         """Check a ``--wrt`` list against the variables; default: all of them."""
         if names is None:
             return self.variables
+        names = tuple(n.strip() for n in names)
         for name in names:
+            if not name:
+                raise UsageError("--wrt has an empty name", "list variables: --wrt x,y")
             if name not in self.graph.variables:
                 raise not_a_variable(name, self.variables)
-        return tuple(names)
+            if names.count(name) > 1:
+                raise UsageError(f"--wrt names {name} twice")
+        return names
 
     @_without_gc
     def gradient(self, wrt: Sequence[str] | None = None) -> Gradient:
@@ -157,7 +162,7 @@ class Expression:
                 raise not_a_variable(name, self.variables)
         for name in self.variables:
             if name not in bindings:
-                raise missing(name)
+                raise no_value(name)
         return [bindings[v] for v in self.variables]
 
     def _run(self, outputs: list[int], bindings: dict[str, Any]) -> list[Any]:
@@ -184,20 +189,28 @@ class Expression:
 
     # --- the per-node table and the node that went wrong ----------------------
 
+    @property
+    def numbers(self) -> dict[int, int]:
+        """The row number of each forward node: variables first, then in forward order."""
+        if not hasattr(self, "_numbers"):
+            g = self.graph
+            forward = [n for n in range(self.n_forward) if g.op[n] != CONST]
+            forward.sort(key=lambda n: g.op[n] != VAR)  # stable: forward order otherwise
+            self._numbers = {n: i + 1 for i, n in enumerate(forward)}
+        return self._numbers
+
     def node_table(self, point: list[float], wrt: Sequence[str] | None = None) -> list[NodeRow]:
         """Values, local partials and adjoints of every forward node at one point."""
         g = self.graph
         grad = self.gradient(wrt)
-        forward = [n for n in range(grad.n_forward) if g.op[n] != CONST]
-        forward.sort(key=lambda n: g.op[n] != VAR)  # variables first, stable otherwise
-        number = {n: i + 1 for i, n in enumerate(forward)}
-        wanted = list(forward)
+        number = self.numbers
+        wanted = list(number)
         wanted += list(grad.adjoint.values()) + list(grad.partial.values())
         wanted += [t for terms in grad.contributions.values() for _, t in terms]
         values = dict(zip(wanted, self.compiled(wanted).scalar(*point)))
         needed = g.ancestors([grad.output])
         rows = []
-        for n in forward:
+        for n in number:
             args = g.args[n]
             inputs = [f"#{number[a]}" if a in number else _short(g.value[a]) for a in args]
             partials = [
@@ -209,20 +222,8 @@ class Expression:
             status = "" if grad.active[n] else "unused" if not needed[n] else "no wrt"
             if g.op[n] == VAR and needed[n] and n not in grad.wrt:
                 status = "no wrt"
-            rows.append(
-                NodeRow(
-                    number[n],
-                    n,
-                    self.label(n),
-                    g.op[n],
-                    inputs,
-                    values[n],
-                    partials,
-                    adjoint,
-                    terms,
-                    status,
-                )
-            )
+            row = [number[n], n, self.label(n), g.op[n], inputs, values[n], partials, adjoint]
+            rows.append(NodeRow(*row, terms, status))
         return rows
 
     def label(self, node: int, width: int = 28) -> str:
@@ -230,7 +231,7 @@ class Expression:
 
         g = self.graph
         if g.label[node] is not None:
-            return g.label[node]
+            return " = ".join([g.label[node], *g.aliases.get(node, [])])
         text = to_text(g, node, names=True, limit=width)
         return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -241,8 +242,13 @@ class Expression:
         raise EvaluationError(self.culprit(point, wrt))
 
     def culprit(self, point: list[float], wrt: Sequence[str] | None = None) -> str:
+        """Name the first node that went non-finite (its inputs were finite) and why.
+
+        With ``wrt`` (a ``grad``), the backward pass is searched too; ``eval``
+        passes None and never differentiates just to word a message.
+        """
         g = self.graph
-        grad = self.gradient(wrt) if len(self.outputs) == 1 else None
+        grad = self.gradient(wrt) if wrt is not None else None
         roots = list(self.outputs) + (self.value_and_grad_nodes(wrt) if grad else [])
         needed = g.ancestors(roots)
         nodes = [n for n in range(len(needed)) if needed[n] and g.op[n] != CONST]
@@ -254,41 +260,43 @@ class Expression:
                 continue
             if g.op[n] == CONST:
                 if not math.isfinite(g.value[n]):  # a literal or a folded constant part
-                    return (
-                        f"a constant in the expression is {_short(g.value[n])}: "
-                        "beyond the range of a float (±1.8e308)"
-                    )
+                    what = "beyond the range of a float (±1.8e308)"
+                    if math.isnan(g.value[n]):
+                        what = "its parts are beyond the range of a float"
+                    return f"a constant in the expression is {_short(g.value[n])}: {what}"
                 continue
             value = values[n]
             if math.isfinite(value):
                 continue
+            if g.op[n] == VAR:
+                return f"the input {g.label[n]} is {_short(value)} {where}"
             ins = [values.get(a, g.value[a]) for a in g.args[n]]
             if not all(math.isfinite(x) for x in ins):
                 continue
-            op = OPS[g.op[n]]
-            reason = op.why(*ins) or ("overflow" if math.isinf(value) else "undefined result")
-            if grad is None or n < grad.n_forward:
-                node = f"node #{self._number(n)} {self.label(n, 60)}"
+            reason = OPS[g.op[n]].why(*ins)
+            reason = reason or ("overflow" if math.isinf(value) else "undefined result")
+            if grad is None or n < self.n_forward:
+                node = f"node #{self.numbers[n]} {self.label(n, 60)}"
                 return f"{node} is {_short(value)} {where}: {reason}"
-            source, kind, i = grad.origin.get(n, (grad.output, "sum", -1))
-            target = g.args[source][i] if i >= 0 else source
-            adjoint = f"∂f/∂node #{self._number(target)} {self.label(target, 60)}"
-            if kind == "partial":
-                shown = ", ".join(_short(values.get(a, g.value[a])) for a in g.args[source])
-                size = "infinite" if math.isinf(value) else "undefined"
-                reason = f"{g.op[source]}'({shown}) is {size}"
-                if target != source:
-                    reason += f" (node #{self._number(source)} {self.label(source, 60)})"
-            else:
-                reason += " in the chain rule"
-            return f"{adjoint} is {_short(value)} {where}: {reason}"
+            return self._backward_culprit(n, grad, values, reason, where)
         return f"a non-finite value {where}"
 
-    def _number(self, node: int) -> int:
+    def _backward_culprit(self, n: int, grad: Gradient, values, reason: str, where: str) -> str:
+        """A backward-pass node went non-finite: name the adjoint it spoiled and the rule."""
         g = self.graph
-        forward = [n for n in range(len(g)) if g.op[n] != CONST]
-        forward.sort(key=lambda n: g.op[n] != VAR)
-        return forward.index(node) + 1
+        source, kind, i = grad.origin.get(n, (grad.output, "sum", -1))
+        target = g.args[source][i] if i >= 0 else source
+        spoiled = values.get(grad.adjoint.get(target, n), values[n])
+        adjoint = f"∂f/∂node #{self.numbers[target]} {self.label(target, 60)}"
+        if kind == "partial":
+            shown = ", ".join(_short(values.get(a, g.value[a])) for a in g.args[source])
+            size = "infinite" if math.isinf(values[n]) else "undefined"
+            reason = f"{g.op[source]}'({shown}) is {size}"
+            if target != source:
+                reason += f" (node #{self.numbers[source]} {self.label(source, 60)})"
+        else:
+            reason += " in the chain rule"
+        return f"{adjoint} is {_short(spoiled)} {where}: {reason}"
 
 
 def _short(value: float | None) -> str:

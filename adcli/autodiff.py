@@ -30,12 +30,12 @@ class Gradient:
 
     def grads(self, g: Graph) -> list[int]:
         """The adjoint node of each wrt variable (a zero constant when unused)."""
-        return [self.adjoint.get(v, g.const(0.0)) if v >= 0 else g.const(0.0) for v in self.wrt]
+        return [self.adjoint.get(v, g.const(0.0)) for v in self.wrt]
 
 
 def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
     """Append the adjoints of ``output`` with respect to the ``wrt`` nodes to ``g``."""
-    reaches = g.descendants([v for v in wrt if v >= 0])
+    reaches = g.descendants(wrt)
     needed = g.ancestors([output])
     active = [r and n for r, n in zip(reaches, needed)]
     grad = Gradient(output, list(wrt), len(g), active)

@@ -15,7 +15,7 @@ import typer
 from . import __version__
 from .api import Expression, compile
 from .errors import AdcliError, UsageError
-from .points import from_spec, parse_at
+from .points import from_spec, parse_at, read_text
 from .pointwise import write_rows
 from .render import FORMATS, TABLES, Columns, RowWriter, full, node_json, node_table
 
@@ -46,7 +46,7 @@ Format = Annotated[
     str | None,
     typer.Option(
         "--format", "-f", metavar="FORMAT", show_default=False,
-        help="table, plain, csv or json (default: table on a terminal, plain otherwise).",
+        help="table, plain, csv, json or markdown (default: table on a terminal, else plain).",
     ),
 ]  # fmt: skip
 Digits = Annotated[
@@ -125,17 +125,13 @@ def _note(message: str) -> None:
 
 def _read_expression(source: str) -> Expression:
     if source == "-":
-        text = sys.stdin.read()
-    elif source.startswith("@"):
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
         try:
-            with open(source[1:], encoding="utf-8") as f:
-                text = f.read()
-        except OSError as e:
-            raise UsageError(f"cannot read {source[1:]}: {e.strerror}") from None
+            text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
         except UnicodeDecodeError:
-            raise UsageError(f"{source[1:]} is not UTF-8 text") from None
-        except ValueError:  # a path with a NUL byte
-            raise UsageError(f"cannot read {source[1:]!r}: not a file name") from None
+            raise UsageError("standard input is not UTF-8 text") from None
+    elif source.startswith("@"):
+        text = read_text(source[1:])
     else:
         text = source
     return compile(text)
@@ -179,7 +175,7 @@ def grad(
     """
     e = _read_expression(expr)
     out = Output(format, digits, no_color)
-    names = e.wrt(wrt.split(",") if wrt else None)
+    names = e.wrt(wrt.split(",") if wrt is not None else None)
     outputs = e.value_and_grad_nodes(names)
     if out.fmt in TABLES and not no_table:
         points = _points(e, at, expr)
@@ -344,6 +340,10 @@ def main(argv: list[str] | None = None) -> int:
         hint = ""
         if getattr(e, "ctx", None) is not None:
             hint = f"\nTry '{e.ctx.command_path} --help' for help."
+        if "No such option: -" in e.format_message() and not e.format_message().endswith("--"):
+            # An expression that starts with '-' reads as an option: '--' ends the options.
+            hint = "\nAn EXPR that starts with '-' goes after the options and '--': "
+            hint += "adcli eval --at 3 -- \"-x**2\""
         print(f"error: {e.format_message()}{hint}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, typer.Abort):

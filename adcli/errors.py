@@ -53,6 +53,21 @@ class BindingError(AdcliError):
     """A point does not fit the expression: a missing, unknown or constant name."""
 
 
+def not_a_variable(name: str, variables) -> BindingError:
+    """A binding or --wrt name that is not a free variable: say what the variables are."""
+    from .ops import CONSTANTS
+
+    listed = ", ".join(variables) if variables else "none"
+    if name in CONSTANTS:
+        return BindingError(f"{name} is a constant and cannot be bound (variables: {listed})")
+    return BindingError(f"{name} is not a variable of the expression (variables: {listed})")
+
+
+def no_value(name: str, hint: str | None = None) -> BindingError:
+    hint = hint or f"give it one: --at {name}=... (or {name}=... in Python)"
+    return BindingError(f"no value for {name}", hint)
+
+
 class UsageError(AdcliError):
     """An option or a point line is wrong."""
 

@@ -25,6 +25,7 @@ class Graph:
         self.label: list[str | None] = []  # variable name or program name
         self._index: dict[tuple, int] = {}
         self.variables: dict[str, int] = {}  # name -> node, in order of appearance
+        self.aliases: dict[int, list[str]] = {}  # later program names of a labelled node
 
     def __len__(self) -> int:
         return len(self.op)
@@ -58,9 +59,12 @@ class Graph:
         return node
 
     def name(self, node: int, name: str) -> None:
-        """Label a node with a program name; the first name given wins."""
+        """Label a node with a program name; equal statements share a node, so a
+        second name for it is kept as an alias (the table shows ``a = b``)."""
         if self.label[node] is None:
             self.label[node] = name
+        elif self.op[node] != VAR:
+            self.aliases.setdefault(node, []).append(name)
 
     def is_const(self, node: int, value: float | None = None) -> bool:
         if value is not None:

@@ -14,14 +14,6 @@ import numpy as np
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
-def power(a, b, out=None):
-    # Squares are most of the powers people write; multiply is exact and ~10x
-    # faster than the general pow.
-    if isinstance(b, float) and b == 2.0:
-        return np.multiply(a, a, out=out)
-    return np.power(a, b, out=out)
-
-
 def sigmoid(x, out=None):
     # As the scalar form: 1/(1+e^-x) for x ≥ 0, e^x/(1+e^x) below, so nothing
     # overflows and both forms give the same bits.

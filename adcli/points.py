@@ -12,8 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from .errors import BindingError, UsageError
-from .ops import CONSTANTS
+from .errors import BindingError, UsageError, no_value, not_a_variable
 
 Point = list[float]
 _NAME = r"[^\W\d]\w*"
@@ -62,18 +61,8 @@ def _values(text: str, name: str) -> list[float]:
     return linspace(start, stop, num)
 
 
-def not_a_variable(name: str, variables: Sequence[str]) -> BindingError:
-    listed = ", ".join(variables) if variables else "none"
-    if name in CONSTANTS:
-        return BindingError(f"{name} is a constant and cannot be bound (variables: {listed})")
-    return BindingError(f"{name} is not a variable of the expression (variables: {listed})")
-
-
-def missing(name: str) -> BindingError:
-    return BindingError(f"no value for {name}", f"add --at {name}=...")
-
-
 def _named(text: str, variables: Sequence[str], where: str = "") -> dict[str, list[float]]:
+    """``x=1,y=0:1:3`` → each variable's values; ``where`` prefixes errors of a point line."""
     bound: dict[str, list[float]] = {}
     for item in text.split(","):
         name, eq, value = item.partition("=")
@@ -81,13 +70,20 @@ def _named(text: str, variables: Sequence[str], where: str = "") -> dict[str, li
         if not eq or not name:
             raise UsageError(f"{where}expected name=value, got {item.strip()!r}")
         if name not in variables:
-            raise not_a_variable(name, variables)
+            e = not_a_variable(name, variables)
+            e.message = where + e.message
+            raise e
         if name in bound:
             raise UsageError(f"{where}{name} is given twice")
         bound[name] = _values(value.strip(), name)
     for name in variables:
         if name not in bound:
-            raise missing(name)
+            hint = None if where else "one --at binds every variable: --at " + ",".join(
+                f"{v}=..." for v in variables
+            )
+            e = no_value(name, hint)
+            e.message = where + e.message
+            raise e
     return bound
 
 
@@ -146,7 +142,8 @@ def from_lines(
             first = False
             yield [bound[v][0] for v in variables]
             continue
-        fields = [f for f in re.split(r"[,\s]+", line) if f]
+        # CSV splits on commas (an empty field is an error), otherwise on blanks
+        fields = [f.strip() for f in line.split(",")] if "," in line else line.split()
         if first and all(re.fullmatch(_NAME, f) for f in fields) and not _all_numbers(fields):
             columns, width = _header(fields, variables, source, note)
             first = False
@@ -224,9 +221,14 @@ def _decode(line: bytes) -> str:
         raise UsageError("standard input is not UTF-8 text") from None
 
 
+def read_text(path: str) -> str:
+    """A whole UTF-8 file (a byte-order mark is skipped), or a UsageError saying why not."""
+    return "".join(file_lines(path))
+
+
 def file_lines(path: str) -> Iterator[str]:
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             yield from f
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror}") from None
@@ -245,7 +247,7 @@ def parse_at(
     """All the points that the ``--at`` options give, in order."""
     if not specs:
         if variables:
-            raise missing(variables[0])
+            raise no_value(variables[0])
         return Points([[]], 1)
     parts: list[Points] = []
     for spec in specs:

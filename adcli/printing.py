@@ -19,7 +19,7 @@ def number(value: float) -> str:
     return repr(value)
 
 
-def _wrap(text: str, prec: int, needs: bool) -> str:
+def _wrap(text: str, needs: bool) -> str:
     return f"({text})" if needs else text
 
 
@@ -49,15 +49,15 @@ def to_text(g: Graph, root: int, names: bool = False, limit: int | None = None) 
             prec = PREC_ATOM
         elif spec.arity == 1:
             (a, pa), prec = parts[0], spec.precedence
-            t = "-" + _wrap(a, pa, pa < PREC_NEG)
+            t = "-" + _wrap(a, pa < PREC_NEG)
         else:
             (a, pa), (b, pb), prec = parts[0], parts[1], spec.precedence
             if prec == PREC_POW:
-                left = _wrap(a, pa, pa <= PREC_POW)
-                right = _wrap(b, pb, pb < PREC_NEG)
+                left = _wrap(a, pa <= PREC_POW)
+                right = _wrap(b, pb < PREC_NEG)
             else:
-                left = _wrap(a, pa, pa < prec)
-                right = _wrap(b, pb, pb <= prec)
+                left = _wrap(a, pa < prec)
+                right = _wrap(b, pb <= prec)
             sep = spec.symbol if prec == PREC_POW else f" {spec.symbol} "
             if prec == PREC_MUL:
                 sep = spec.symbol

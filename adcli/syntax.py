@@ -45,11 +45,28 @@ def _make_parser():
     grammar = next(p for p in _GRAMMAR_PATHS if p.exists()).read_text(encoding="utf-8")
     builder = _Builder()
     # The builder is the transformer: Lark binds each rule's callback to the builder
-    # method of the same name (or alias) once, here. cache=True stores the LALR
-    # tables in the temp directory keyed by the grammar's hash, which keeps table
-    # construction out of every start-up.
-    lark = Lark(grammar, parser="lalr", transformer=builder, cache=True)
+    # method of the same name (or alias) once, here. The LALR tables are cached in
+    # the user's own cache directory (Lark's default, the shared temp directory,
+    # would load a pickle any local user could plant); Lark checks the grammar's
+    # hash on load, so an old cache is rebuilt.
+    lark = Lark(grammar, parser="lalr", transformer=builder, cache=_cache_file())
     return Machine(lark), builder
+
+
+def _cache_file() -> str | bool:
+    import os
+
+    from lark import __version__
+
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(root, "adcli")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        return False  # no cache: slower start-up, same answers
+    if not os.access(folder, os.W_OK):
+        return False
+    return os.path.join(folder, f"grammar-lark-{__version__}.cache")
 
 
 class _Builder:

@@ -152,7 +152,9 @@ def test_table_format_rounds_to_digits_and_has_no_escape_codes_off_a_terminal(ru
 def test_table_with_several_points_is_one_row_each(run):
     r = run("grad", "x**2", "--at", "x=1:3:3", "--format", "table")
     assert r.code == 0
-    assert "∂f/∂x" in r.out and "6" in r.out
+    rows = [line.split() for line in r.out.splitlines() if line.strip()[:1].isdigit()]
+    assert rows == [["1", "1", "2"], ["2", "4", "4"], ["3", "9", "6"]]
+    assert "∂f/∂x" in r.out
 
 
 def test_no_color_on_a_terminal(tmp_path):
@@ -304,3 +306,82 @@ def test_markdown_rows_for_several_points(run):
         "| 0.5 | 0.25 |",
         "| 1 | 1 |",
     ]
+
+
+GOLDEN_SEED_TABLE = """\
+                                                                              
+  #   node   op               value   local ∂                       ∂f/∂node  
+ ──────────────────────────────────────────────────────────────────────────── 
+  1   x      input                2                               -0.0636982  
+                                                         = -0.281855 from #4  
+                                                          + 0.176159 from #3  
+                                                         + 0.0419974 from #2  
+  2   t1     sigmoid(#1)   0.880797   ∂/∂#1 = 0.104994                   0.4  
+  3   t2     mul(#2, #1)    1.76159   ∂/∂#2 = 2                          0.2  
+                                      ∂/∂#1 = 0.880797                        
+  4   x**2   pow(#1, 2)           4   ∂/∂#1 = 4                   -0.0704638  
+  5   b2     add(#4, 1)           5   ∂/∂#4 = 1                   -0.0704638  
+  6   b3     div(1, #5)         0.2   ∂/∂#5 = -0.04                  1.76159  
+  7   y      mul(#3, #6)   0.352319   ∂/∂#3 = 0.2             1 (seed ∂f/∂f)  
+                                      ∂/∂#6 = 1.76159                         
+                                                                              
+f(x=2) = 0.3523188311911529
+∂f/∂x = -0.06369821519594324
+"""
+
+
+def test_the_seed_table_exactly_at_80_columns(shell):
+    program = "t1 = sigmoid(x); t2 = t1*x; b2 = x**2 + 1; b3 = 1/b2; y = t2*b3"
+    r = shell("grad", program, "--at", "2", "--format", "table", env={"COLUMNS": "80"})
+    assert r.out == GOLDEN_SEED_TABLE
+
+
+# --- found in review -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["nan", "inf", "x=-inf", "1e309"])
+def test_non_finite_inputs_are_named_not_an_internal_error(run, point):
+    r = run("eval", "x + 1", "--at", point)
+    assert r.code == 1 and "the input x is" in r.err and "report" not in r.err
+    r = run("eval", "x + 1", "--at", point, "--at", "1")
+    assert r.code == 0 and r.err.count("warning") == 1
+
+
+def test_point_line_errors_name_their_line(run):
+    r = run("eval", "x*y", "--at", "-", stdin="x=1,y=2\nx=3\n")
+    assert r.code == 2 and r.out == "2.0\n" and "line 2 of standard input: no value for y" in r.err
+    r = run("eval", "x*y", "--at", "-", stdin="x=1,z=2\n")
+    assert r.code == 2 and "line 1 of standard input: z is not a variable" in r.err
+    r = run("eval", "x+y", "--at", "-", stdin="x,y\n1,,2\n")
+    assert r.code == 2 and "line 2" in r.err  # an empty CSV field is not skipped
+
+
+def test_bindings_split_over_several_at_options_get_a_hint(run):
+    r = run("eval", "x*y", "--at", "x=1", "--at", "y=2")
+    assert r.code == 2 and "--at x=...,y=..." in r.err
+
+
+@pytest.mark.parametrize(
+    ("wrt", "message"), [("x,x", "twice"), ("", "empty"), (",", "empty"), ("z", "not a variable")]
+)
+def test_wrt_mistakes(run, wrt, message):
+    r = run("grad", "x*y", "--at", "x=1,y=2", "--wrt", wrt)
+    assert r.code == 2 and message in r.err
+
+
+def test_wrt_names_may_have_spaces(run):
+    assert run("grad", "x*y", "--at", "x=1,y=2", "--wrt", "y, x").out == "2.0 1.0 2.0\n"
+
+
+def test_byte_order_mark_in_files(run, tmp_path):
+    path = tmp_path / "f.txt"
+    path.write_bytes("\ufeffx**2\n".encode())
+    points = tmp_path / "p.csv"
+    points.write_bytes("\ufeffx\n3\n".encode())
+    assert run("eval", f"@{path}", "--at", f"@{points}").out == "9.0\n"
+
+
+def test_expression_starting_with_minus_gets_a_hint(run):
+    r = run("eval", "-x**2", "--at", "3")
+    assert r.code == 2 and 'adcli eval --at 3 -- "-x**2"' in r.err
+    assert run("eval", "--at", "3", "--", "-x**2").out == "-9.0\n"

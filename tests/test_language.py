@@ -214,3 +214,14 @@ def test_every_op_has_scalar_array_and_partials():
         scalar = op.scalar(*args)
         array = op.array(np_)(*[np_.array([a]) for a in args])
         assert float(array[0]) == pytest.approx(scalar, rel=1e-14), name
+
+
+def test_node_table_after_another_gradient_lists_only_forward_nodes():
+    f = adcli.compile("sin(x*y)")
+    f.grad(["y"], x=1.0, y=2.0)  # appends y's adjoint nodes to the shared graph
+    assert [r.label for r in f.node_table([1.0, 2.0])] == ["x", "y", "x*y", "sin(x*y)"]
+
+
+def test_equal_statements_keep_both_names():
+    f = adcli.compile("a = x*2; b = x*2; a + b")
+    assert [r.label for r in f.node_table([1.0])][1] == "a = b"
