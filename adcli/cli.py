@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
         if "No such option: -" in e.format_message() and not e.format_message().endswith("--"):
             # An expression that starts with '-' reads as an option: '--' ends the options.
             hint = "\nAn EXPR that starts with '-' goes after the options and '--': "
-            hint += "adcli eval --at 3 -- \"-x**2\""
+            hint += 'adcli eval --at 3 -- "-x**2"'
         print(f"error: {e.format_message()}{hint}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, typer.Abort):

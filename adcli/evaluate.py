@@ -22,7 +22,6 @@ that first went non-finite) come from the same forms with more outputs.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,14 +30,6 @@ from .ops import OPS
 
 CHUNK = 4096  # points per chunk: a few dozen buffers of this size stay in L2
 SOURCE_LIMIT = 3000  # nodes; beyond it, a list of steps (see the module's doc)
-
-_INFIX = {
-    "add": ("{0} + {1}", operator.add),
-    "sub": ("{0} - {1}", operator.sub),
-    "mul": ("{0} * {1}", operator.mul),
-    "div": ("{0} / {1}", operator.truediv),
-    "neg": ("-{0}", operator.neg),
-}
 
 
 def _literal(value: float) -> str:
@@ -97,9 +88,7 @@ class Compiled:
         lines = []
         for n, op, args in self._steps:
             refs = [ref(a) for a in args]
-            if op in _INFIX:
-                expr = _INFIX[op][0].format(*refs)
-            elif OPS[op].inline is not None:
+            if OPS[op].inline is not None:
                 expr = OPS[op].inline.format(*refs)
             else:
                 env[f"_{op}"] = OPS[op].scalar
@@ -129,7 +118,7 @@ class Compiled:
 
         steps = []
         for n, op, args in self._steps:
-            fn = _INFIX[op][1] if op in _INFIX else OPS[op].scalar
+            fn = OPS[op].scalar
             refs = [ref(a) for a in args]
             slot[n] = len(init)
             init.append(0.0)

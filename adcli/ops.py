@@ -11,6 +11,7 @@ Adding a primitive is adding a row here; the tests iterate over ``OPS``.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -72,11 +73,11 @@ def _kernel(name: str) -> Callable[[Any], Callable[..., Any]]:
 # recomputes the point with numpy's IEEE semantics (inf/nan instead of errors).
 
 
-def _sigmoid(x: float) -> float:
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)  # never overflows, and keeps tiny values (σ(-740) ≈ 4e-322) exact
-    return e / (1.0 + e)
+# 1/(1+e^-x) for x ≥ 0 and e^x/(1+e^x) below: nothing overflows, and tiny values
+# (σ(-740) ≈ 4e-322) keep their digits. The generated code pastes this expression
+# in; the function is made from it, so the two cannot drift apart.
+_SIGMOID = "(1.0 / (1.0 + _exp(-{0})) if {0} >= 0.0 else _exp({0}) / (1.0 + _exp({0})))"
+_sigmoid = eval("lambda x: " + _SIGMOID.format("x"), {"_exp": math.exp})
 
 
 def _softplus(x: float) -> float:
@@ -165,22 +166,41 @@ def _square(g: Any, x: int) -> int:
 
 
 _INFIX = [
-    Op("add", 2, lambda a, b: a + b, _np("add"), (_c(1.0), _c(1.0)), "+", PREC_ADD),
-    Op("sub", 2, lambda a, b: a - b, _np("subtract"), (_c(1.0), _c(-1.0)), "-", PREC_ADD),
+    Op(
+        "add",
+        2,
+        operator.add,
+        _np("add"),
+        (_c(1.0), _c(1.0)),
+        "+",
+        PREC_ADD,
+        inline="{0} + {1}",
+    ),
+    Op(
+        "sub",
+        2,
+        operator.sub,
+        _np("subtract"),
+        (_c(1.0), _c(-1.0)),
+        "-",
+        PREC_ADD,
+        inline="{0} - {1}",
+    ),
     Op(
         "mul",
         2,
-        lambda a, b: a * b,
+        operator.mul,
         _np("multiply"),
         (lambda g, a, b, o: b, lambda g, a, b, o: a),
         "*",
         PREC_MUL,
         latex=r"\cdot",
+        inline="{0} * {1}",
     ),
     Op(
         "div",
         2,
-        lambda a, b: a / b,
+        operator.truediv,
         _np("divide"),
         (
             lambda g, a, b, o: g.div(g.const(1.0), b),
@@ -189,8 +209,9 @@ _INFIX = [
         "/",
         PREC_MUL,
         why=_why_div,
+        inline="{0} / {1}",
     ),
-    Op("neg", 1, lambda a: -a, _np("negative"), (_c(-1.0),), "-", PREC_NEG),
+    Op("neg", 1, operator.neg, _np("negative"), (_c(-1.0),), "-", PREC_NEG, inline="-{0}"),
     Op(
         "pow",
         2,
@@ -346,7 +367,7 @@ _FUNCTIONS = [
         # absolute terms only, which is the price of matching the textbook.
         (lambda g, x, o: g.mul(o, g.sub(g.const(1.0), o)),),
         domain=(-5.0, 5.0),
-        inline="(1.0 / (1.0 + _exp(-{0})) if {0} >= 0.0 else _exp({0}) / (1.0 + _exp({0})))",
+        inline=_SIGMOID,
     ),
     Op(
         "relu",

@@ -78,9 +78,8 @@ def _named(text: str, variables: Sequence[str], where: str = "") -> dict[str, li
         bound[name] = _values(value.strip(), name)
     for name in variables:
         if name not in bound:
-            hint = None if where else "one --at binds every variable: --at " + ",".join(
-                f"{v}=..." for v in variables
-            )
+            every = ",".join(f"{v}=..." for v in variables)
+            hint = None if where else f"one --at binds every variable: --at {every}"
             e = no_value(name, hint)
             e.message = where + e.message
             raise e
