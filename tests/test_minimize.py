@@ -276,3 +276,29 @@ def test_markdown_trace(run):
     lines = r.out.splitlines()
     assert lines[:3] == ["| step | x | f | ‖∇f‖ |", "|---:|---:|---:|---:|", "| 0 | 1 | 1 | 2 |"]
     assert "**max-steps**" in r.out
+
+
+def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
+    pty = pytest.importorskip("pty")
+    import os
+    import sys
+
+    args = ["minimize", "x**2", "--start", "1", "--lr", "1e-9", "--steps", "400000", "--tol", "0"]
+    script = "import sys; from adcli.cli import main; sys.exit(main(sys.argv[1:]))"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: stdout and stderr are the terminal
+        os.environ.update({"TERM": "xterm", "COLUMNS": "80"})
+        os.execv(sys.executable, [sys.executable, "-c", script, *args])
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    assert "descending" in b"".join(chunks).decode(errors="replace")
+    piped = subprocess.run([*installed_adcli(), *args], capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and "descending" not in piped.stderr
