@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -106,10 +105,11 @@ def descend(
             x0, step = float(start[0]), (-lr if maximize else lr)  # x - (-lr)·g is x + lr·g
             try:
                 trace.evaluate = value_and_grad
-                k = _inlined_loop(compiled)(x0, steps, step, decay, tol, trace.points.append)
+                k = _textbook_loop(compiled)(x0, steps, step, decay, tol, trace.points.append)
             except (ArithmeticError, ValueError):  # math raised: redo it with IEEE values
                 trace.points.clear()
-                k = _textbook_loop(value_and_grad, x0, steps, step, decay, tol, trace.points.append)
+                loop = _textbook_loop(compiled, inline=False)
+                k = loop(x0, steps, step, decay, tol, trace.points.append)
         else:
             k = _general_loop(value_and_grad, start, method, lr, steps, tol, beta, decay,
                               line_search, maximize, on_step, run)  # fmt: skip
@@ -134,25 +134,6 @@ def descend(
     return run
 
 
-def _textbook_loop(value_and_grad, x, steps, step, decay, tol, put_x) -> int:
-    """One variable, plain ``gd``: the seed's loop, keeping only each point.
-
-    Returns the number of updates made. Stops early (leaving the classification
-    of the last point to the caller) on a non-finite or runaway value or ‖g‖ ≤ tol.
-    ``_inlined_loop`` is the same loop with the graph's code pasted in.
-    """
-    f, g = value_and_grad(x)
-    limit = 1e12 * max(1.0, abs(f)) if f - f == 0.0 else -1.0
-    for k in range(steps):
-        put_x(x)
-        if not abs(f) <= limit or x - x != 0.0 or abs(g) <= tol:
-            return k
-        x -= (step if decay == 1.0 else step * decay**k) * g
-        f, g = value_and_grad(x)
-    put_x(x)
-    return steps
-
-
 _LOOP = """
 def _loop(x, steps, step, decay, tol, put_x):
 {compute}
@@ -168,16 +149,20 @@ def _loop(x, steps, step, decay, tol, put_x):
 """
 
 
-def _inlined_loop(compiled: Compiled):
-    """``_textbook_loop`` with f and f′ computed in its body: no call per step.
+def _textbook_loop(compiled: Compiled, inline: bool = True):
+    """One variable, plain ``gd``: the seed's loop, keeping only each point.
 
-    The compiled graph's own statements are pasted in, so it is the same
-    arithmetic as ``compiled.scalar`` and the same bits. Large graphs call instead.
+    The loop returns the number of updates made; it stops early (leaving the
+    classification of the last point to the caller) on a non-finite or runaway
+    value or ‖g‖ ≤ tol. With ``inline``, the compiled graph's own statements are
+    pasted into its body (no call per step, the same arithmetic and bits as
+    ``compiled.scalar``); otherwise, and for large graphs, it calls ``scalar``.
     """
-    if not compiled.small:
-        return partial(_textbook_loop, compiled.scalar)
-    lines, (f, g), env = compiled.source(["x"])
-    compute = [*lines, f"f = {f}", f"g = {g}"]
+    if inline and compiled.small:
+        lines, (f, g), env = compiled.source(["x"])
+        compute = [*lines, f"f = {f}", f"g = {g}"]
+    else:
+        compute, env = ["f, g = _value_and_grad(x)"], {"_value_and_grad": compiled.scalar}
     source = _LOOP.format(
         compute="\n".join("    " + line for line in compute),
         compute_in_loop="\n".join("        " + line for line in compute),

@@ -63,3 +63,51 @@ def shell(tmp_path):
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     return invoke
+
+
+def seed_000_passes(x: float) -> tuple[float, float, dict[str, dict[str, float]]]:
+    """Seed 000's forward_pass and backward_pass, transcribed line by line.
+
+    Returns f(x), f'(x), and the named nodes' values and adjoints.
+    """
+    import math
+
+    t1 = 1.0 / (1.0 + math.exp(-x))
+    t2 = t1 * x
+    b1 = x**2
+    b2 = b1 + 1.0
+    b3 = 1.0 / b2
+    y = t2 * b3
+    dt2 = b3
+    db3 = t2
+    db2 = (-1.0 / b2**2) * db3
+    db1 = 1.0 * db2
+    dx = 2 * x * db1
+    dt1 = x * dt2
+    dx += t1 * dt2
+    dx += t1 * (1.0 - t1) * dt1
+    values = {"t1": t1, "t2": t2, "b2": b2, "b3": b3, "y": y}
+    adjoints = {"t1": dt1, "t2": dt2, "b2": db2, "b3": db3, "y": 1.0}
+    return y, dx, {"values": values, "adjoints": adjoints}
+
+
+def on_terminal(args: list[str], env: dict[str, str]) -> str:
+    """What ``adcli ARGS`` writes when stdout and stderr are a pseudo-terminal."""
+    import pty
+
+    script = "import sys; from adcli.cli import main; sys.exit(main(sys.argv[1:]))"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        os.environ.update(env)
+        os.execv(sys.executable, [sys.executable, "-c", script, *args])
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    return b"".join(chunks).decode(errors="replace")

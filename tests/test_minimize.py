@@ -6,41 +6,22 @@ References are the seeds' own loops, transcribed here in plain Python floats.
 from __future__ import annotations
 
 import json
-import math
 import random
 import signal
 import subprocess
 import time
 
 import pytest
-from conftest import installed_adcli
+from conftest import installed_adcli, on_terminal, seed_000_passes
 
 import adcli
 
 SEED_F = "x*sigmoid(x)/(x**2+1)"
 
 
-def seed_backward_pass(x: float) -> float:
-    """Seed 000's backward_pass (the derivative of the seed f), line by line."""
-    t1 = 1.0 / (1.0 + math.exp(-x))
-    t2 = t1 * x
-    b1 = x**2
-    b2 = b1 + 1.0
-    b3 = 1.0 / b2
-    dt2 = b3
-    db3 = t2
-    db2 = (-1.0 / b2**2) * db3
-    db1 = 1.0 * db2
-    dx = 2 * x * db1
-    dt1 = x * dt2
-    dx += t1 * dt2
-    dx += t1 * (1.0 - t1) * dt1
-    return dx
-
-
 def seed_loop(x: float, lr: float = 1.0, steps: int = 100) -> float:
     for _ in range(steps):
-        x -= lr * seed_backward_pass(x)
+        x -= lr * seed_000_passes(x)[1]
     return x
 
 
@@ -278,27 +259,8 @@ def test_markdown_trace(run):
     assert "**max-steps**" in r.out
 
 
-def test_progress_bar_only_when_stderr_is_a_terminal(tmp_path):
-    pty = pytest.importorskip("pty")
-    import os
-    import sys
-
+def test_progress_bar_only_when_stderr_is_a_terminal():
     args = ["minimize", "x**2", "--start", "1", "--lr", "1e-9", "--steps", "400000", "--tol", "0"]
-    script = "import sys; from adcli.cli import main; sys.exit(main(sys.argv[1:]))"
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: stdout and stderr are the terminal
-        os.environ.update({"TERM": "xterm", "COLUMNS": "80"})
-        os.execv(sys.executable, [sys.executable, "-c", script, *args])
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.waitpid(pid, 0)
-    assert "descending" in b"".join(chunks).decode(errors="replace")
+    assert "descending" in on_terminal(args, {"TERM": "xterm", "COLUMNS": "80"})
     piped = subprocess.run([*installed_adcli(), *args], capture_output=True, text=True, timeout=120)
     assert piped.returncode == 0 and "descending" not in piped.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import seed_000_passes
 
 import adcli
 
@@ -17,29 +18,8 @@ SEED_F = "x*sigmoid(x)/(x**2+1)"
 SEED_PROGRAM = "t1 = sigmoid(x); t2 = t1*x; b2 = x**2 + 1; b3 = 1/b2; y = t2*b3"
 
 
-def seed_backward_pass(x: float) -> tuple[float, float, dict[str, float]]:
-    """Seed 000's forward_pass/backward_pass, transcribed line by line."""
-    t1 = 1.0 / (1.0 + math.exp(-x))
-    t2 = t1 * x
-    b1 = x**2
-    b2 = b1 + 1.0
-    b3 = 1.0 / b2
-    y = t2 * b3
-    dt2 = b3
-    db3 = t2
-    db2 = (-1.0 / b2**2) * db3
-    db1 = 1.0 * db2
-    dx = 2 * x * db1
-    dt1 = x * dt2
-    dx += t1 * dt2
-    dx += t1 * (1.0 - t1) * dt1
-    values = {"t1": t1, "t2": t2, "b2": b2, "b3": b3, "y": y}
-    adjoints = {"t1": dt1, "t2": dt2, "b2": db2, "b3": db3, "y": 1.0}
-    return y, dx, {"values": values, "adjoints": adjoints}
-
-
 def test_seed_f_value_and_gradient_match_the_hand_written_pass():
-    y, dx, _ = seed_backward_pass(2.0)
+    y, dx, _ = seed_000_passes(2.0)
     value, grad = adcli.compile(SEED_F).grad(x=2.0)
     assert value == pytest.approx(y, rel=1e-15)
     assert grad["x"] == pytest.approx(dx, rel=1e-12)
@@ -50,7 +30,7 @@ def test_seed_f_value_and_gradient_match_the_hand_written_pass():
 def test_seed_program_node_table_rows_values_and_adjoints():
     f = adcli.compile(SEED_PROGRAM)
     rows = {r.label: r for r in f.node_table([2.0])}
-    _, dx, ref = seed_backward_pass(2.0)
+    _, dx, ref = seed_000_passes(2.0)
     for name in ("t1", "t2", "b2", "b3", "y"):
         assert rows[name].value == pytest.approx(ref["values"][name], rel=1e-15)
         assert rows[name].adjoint == pytest.approx(ref["adjoints"][name], rel=1e-12)
