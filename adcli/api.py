@@ -189,6 +189,13 @@ class Expression:
 
     # --- the per-node table and the node that went wrong ----------------------
 
+    def check(self, point: Sequence[float], method: str = "central", eps: float = 1e-6, tol=None):
+        """The AD gradient beside central differences or the complex step (``adcli check``)."""
+        from .check import check
+
+        self._single_output("check")
+        return check(self, point, method, eps, tol)
+
     @property
     def numbers(self) -> dict[int, int]:
         """The row number of each forward node: variables first, then in forward order."""

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import Annotated
@@ -14,7 +15,7 @@ import typer
 
 from . import __version__
 from .api import Expression, compile
-from .errors import AdcliError, UsageError
+from .errors import AdcliError, EvaluationError, UsageError
 from .points import from_spec, parse_at, read_text
 from .pointwise import write_rows
 from .render import FORMATS, TABLES, Columns, RowWriter, full, node_json, node_table
@@ -200,6 +201,84 @@ def _backward_table(e: Expression, point: list[float], names, out: Output) -> No
     lines += [f"∂f/∂{n} = {full(g)}" for n, g in zip(names, values[1:])]
     out.say("\n".join(lines))
     e.check_finite(point, values, names)
+
+
+AtOne = Annotated[
+    str | None,
+    typer.Option("--at", metavar="POINT", show_default=False, help="One point: 2 or x=1,y=2."),
+]
+CheckTol = Annotated[
+    float | None,
+    typer.Option("--tol", show_default=False,
+                 help="Relative tolerance (default: 1e-6 central, 1e-12 complex)."),
+]  # fmt: skip
+
+
+def _one_point(e: Expression, spec: str | None, option: str = "--at") -> list[float]:
+    if not spec:
+        if e.variables:
+            raise UsageError(
+                f"{option} is required", f"{option} " + ",".join(f"{v}=..." for v in e.variables)
+            )
+        return []
+    points = from_spec(spec, e.variables)
+    if points.count != 1:
+        raise UsageError(f"{option} {spec} gives {points.count} points", "give one point")
+    return next(iter(points.points))
+
+
+@app.command()
+def hessian(
+    expr: Expr,
+    at: AtOne = None,
+    format: Format = None, digits: Digits = 6, no_color: NoColor = False,
+) -> None:  # fmt: skip
+    """The Hessian (reverse over reverse), its eigenvalues and the kind of point.
+
+    Example: adcli hessian "x**2 - y**2" --at x=0,y=0
+    """
+    from .optimize import eigenvalues, kind_of_point
+    from .render import write_hessian
+
+    e = _read_expression(expr)
+    out = Output(format, digits, no_color)
+    e.gradient()  # one output, or say so
+    point = _one_point(e, at)
+    h = e.hessian(point)
+    eigs = eigenvalues(h)
+    console = out.console if out.fmt == "table" else None
+    write_hessian(h, eigs, kind_of_point(eigs), e.variables, out.fmt, sys.stdout, sys.stderr,
+                  console, digits)  # fmt: skip
+    if not all(math.isfinite(v) for row in h for v in row):
+        raise EvaluationError("the Hessian is not finite here: " + e.culprit(point, e.variables))
+
+
+@app.command()
+def check(
+    expr: Expr,
+    at: AtOne = None,
+    method: Annotated[str, typer.Option("--method", help="central or complex.")] = "central",
+    eps: Annotated[float, typer.Option("--eps", help="Central step, times max(1, |x|).")] = 1e-6,
+    tol: CheckTol = None,
+    format: Format = None, digits: Digits = 6, no_color: NoColor = False,
+) -> None:  # fmt: skip
+    """The AD gradient beside central differences or the complex step; exit 1 if they disagree.
+
+    Example: adcli check "x*sigmoid(x)/(x**2+1)" --at 2 --method complex
+    """
+    from .check import TOLERANCE
+    from .render import write_check
+
+    if method not in TOLERANCE:
+        raise UsageError(f"unknown method {method!r}", "choose central or complex")
+    e = _read_expression(expr)
+    out = Output(format, digits, no_color)
+    point = _one_point(e, at)
+    result = e.check(point, method, eps, tol)
+    console = out.console if out.fmt == "table" else None
+    write_check(result, point, e.variables, out.fmt, sys.stdout, sys.stderr, console, digits)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 Start = Annotated[

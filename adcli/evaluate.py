@@ -142,6 +142,26 @@ class Compiled:
         except (ArithmeticError, ValueError):
             return tuple(float(v.item()) for v in self.batch(*([a] for a in args)))
 
+    def complex_step(self, *args: complex) -> tuple[complex, ...]:
+        """The outputs at a complex point, for the complex-step derivative check.
+
+        A plain loop over the steps: it runs once per variable, so there is no
+        code to generate. An op without a complex extension raises ``UsageError``.
+        """
+        from .errors import UsageError
+        from .ops import COMPLEX
+
+        g = self._graph
+        value: dict[int, complex] = dict(zip(self.params, args))
+        for n, op, ins in self._steps:
+            if op not in COMPLEX:
+                raise UsageError(
+                    f"{op} has no complex extension (it is not analytic or cmath lacks it)",
+                    "use --method central",
+                )
+            value[n] = COMPLEX[op](*(value[a] if a in value else g.value[a] for a in ins))
+        return tuple(value[o] if o in value else complex(g.value[o]) for o in self.outputs)
+
     # --- array form -----------------------------------------------------------
 
     def _chunk_plan(self) -> tuple[list[tuple[str, str, list]], list[tuple[str, Any]], int]:

@@ -10,6 +10,7 @@ Adding a primitive is adding a row here; the tests iterate over ``OPS``.
 
 from __future__ import annotations
 
+import cmath
 import math
 import operator
 from collections.abc import Callable
@@ -428,3 +429,31 @@ FUNCTIONS["pow"] = (2,)
 FUNCTIONS["log"] = (1, 2)
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+# --- complex-step extensions (``adcli check --method complex``) -----------------
+# f(x + ih) = f(x) + ih·f'(x) + O(h²) for a function analytic at x, so Im f(x+ih)/h
+# is f'(x) with no cancellation. Ops that are not analytic (sign, relu, min, max)
+# or that cmath lacks (erf, atan2) have no entry, and the check says so.
+
+
+def _complex_cbrt(z: complex) -> complex:
+    return z ** (1 / 3) if z.real >= 0 else -((-z) ** (1 / 3))
+
+
+COMPLEX: dict[str, Callable[..., complex]] = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
+    "div": operator.truediv, "neg": operator.neg, "pow": operator.pow,
+    "sin": cmath.sin, "cos": cmath.cos, "tan": cmath.tan,
+    "asin": cmath.asin, "acos": cmath.acos, "atan": cmath.atan,
+    "sinh": cmath.sinh, "cosh": cmath.cosh, "tanh": cmath.tanh,
+    "asinh": cmath.asinh, "acosh": cmath.acosh, "atanh": cmath.atanh,
+    "exp": cmath.exp, "log": cmath.log, "log10": cmath.log10,
+    "log2": lambda z: cmath.log(z) / math.log(2.0),
+    "log1p": lambda z: cmath.log(1.0 + z),
+    "expm1": lambda z: cmath.exp(z) - 1.0,
+    "sqrt": cmath.sqrt, "cbrt": _complex_cbrt,
+    "abs": lambda z: z if z.real >= 0 else -z,  # analytic away from 0
+    "sigmoid": lambda z: 1.0 / (1.0 + cmath.exp(-z)),
+    "softplus": lambda z: cmath.log(1.0 + cmath.exp(z)),
+    "hypot": lambda a, b: cmath.sqrt(a * a + b * b),
+}  # fmt: skip

@@ -224,3 +224,80 @@ def node_json(rows) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], console, digits: int):
+    """The AD gradient beside the numerical one; the verdict and kink notes after it."""
+    verdict = "agree" if result.ok else "DISAGREE"
+    how = "central differences" if result.method == "central" else "the complex step"
+    summary = f"{verdict} with {how}: tolerance {result.tol:g}·max(1, |AD|)"
+    if fmt == "json":
+        import json
+
+        rows = [
+            {"variable": r.name, "ad": json_number(r.ad), "numeric": json_number(r.numeric),
+             "abs_error": json_number(r.abs_err), "rel_error": json_number(r.rel_err), "ok": r.ok}
+            for r in result.rows
+        ]  # fmt: skip
+        at = {n: json_number(v) for n, v in zip(names, point)}
+        line = {"at": at, "method": result.method, "tolerance": result.tol, "rows": rows,
+                "ok": result.ok, "kinks": result.kinks}  # fmt: skip
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return
+    if fmt in ("plain", "csv"):
+        sep = " " if fmt == "plain" else ","
+        if fmt == "csv":
+            out.write("variable,ad,numeric,abs_error,rel_error,ok\n")
+        for r in result.rows:
+            fields = [r.name, *map(full, (r.ad, r.numeric, r.abs_err, r.rel_err))]
+            out.write(sep.join([*fields, "ok" if r.ok else "FAIL"]) + "\n")
+        out.flush()
+        err.write("".join(f"note: {k}\n" for k in result.kinks) + summary + "\n")
+        return
+    columns = [Column("variable", style="cyan"), Column("AD", True), Column("numeric", True)]
+    columns += [Column("abs error", True), Column("rel error", True), Column("ok")]
+    cells = [
+        [r.name, rounded(r.ad, digits), rounded(r.numeric, digits), f"{r.abs_err:.2g}",
+         f"{r.rel_err:.2g}", "ok" if r.ok else "FAIL"]
+        for r in result.rows
+    ]  # fmt: skip
+    show_table(columns, cells, fmt, console, out)
+    lines = [f"note: {k}" for k in result.kinks] + [summary]
+    if fmt == "markdown":
+        out.write("\n" + "  \n".join(lines) + "\n")
+    else:
+        for line in lines:
+            console.print(line)
+
+
+def write_hessian(h, eigs, kind, names, fmt: str, out: IO[str], err: IO[str], console, digits):
+    """The Hessian matrix, its eigenvalues and the kind of point."""
+    if fmt == "json":
+        import json
+
+        line = {"hessian": [[json_number(v) for v in row] for row in h],
+                "eigenvalues": [json_number(e) for e in eigs], "kind": kind}  # fmt: skip
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return
+    if fmt in ("plain", "csv"):
+        sep = " " if fmt == "plain" else ","
+        if fmt == "csv":
+            out.write(",".join(["", *names]) + "\n")
+            for name, row in zip(names, h):
+                out.write(",".join([name, *map(full, row)]) + "\n")
+        else:
+            for row in h:
+                out.write(sep.join(map(full, row)) + "\n")
+            out.write(sep.join(map(full, eigs)) + "\n")
+        out.flush()
+        err.write(f"eigenvalues: {' '.join(map(full, eigs))}\nkind: {kind}\n")
+        return
+    columns = [Column("", style="cyan")] + [Column(f"∂/∂{n}", True) for n in names]
+    cells = [[f"∂/∂{n}", *(rounded(v, digits) for v in row)] for n, row in zip(names, h)]
+    show_table(columns, cells, fmt, console, out)
+    lines = [f"eigenvalues: {', '.join(rounded(e, digits) for e in eigs)}", f"kind: {kind}"]
+    if fmt == "markdown":
+        out.write("\n" + "  \n".join(lines) + "\n")
+    else:
+        for line in lines:
+            console.print(line)
