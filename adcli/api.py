@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .autodiff import Gradient, reverse
+from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
 from .errors import EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
 from .graph import CONST, VAR
@@ -136,6 +136,42 @@ class Expression:
             self._gradients[key] = rows
         return self._gradients[key]
 
+    @_without_gc
+    def tangents(self, name: str) -> Tangents:
+        """Forward mode: the tangent of every node along the variable ``name``."""
+        key = ("tangents", name)
+        if key not in self._gradients:
+            g = self.graph
+            self._gradients[key] = forward(g, self.outputs, g.variables[name])
+        return self._gradients[key]
+
+    def jacobian_nodes(self, mode: str = "reverse") -> list[list[int]]:
+        """∂output_i/∂variable_j as nodes: one reverse sweep per output, or one
+        forward sweep per variable. ``auto`` takes forward when inputs < outputs."""
+        if mode == "auto":
+            mode = "forward" if len(self.variables) < len(self.outputs) else "reverse"
+        g = self.graph
+        if mode == "forward":
+            columns = [tangents_of(self.tangents(v), g, self.outputs) for v in self.variables]
+            return [[col[i] for col in columns] for i in range(len(self.outputs))]
+        variables = [g.variables[v] for v in self.variables]
+        key = ("jacobian",)
+        if key not in self._gradients:
+            self._gradients[key] = [reverse(g, o, variables).grads(g) for o in self.outputs]
+        return self._gradients[key]
+
+    def jacobian(self, point: Sequence[float], mode: str = "reverse") -> list[list[float]]:
+        rows = self.jacobian_nodes(mode)
+        flat = self.compiled([n for row in rows for n in row]).scalar(*point)
+        width = len(self.variables)
+        return [list(flat[i * width : (i + 1) * width]) for i in range(len(rows))]
+
+    def forward_value_and_grad_nodes(self, wrt: Sequence[str] | None = None) -> list[int]:
+        """Like ``value_and_grad_nodes``, each partial from its own forward sweep."""
+        output = self._single_output("grad")
+        g = self.graph
+        return [output, *(tangents_of(self.tangents(v), g, [output])[0] for v in self.wrt(wrt))]
+
     def hessian(self, point: Sequence[float], wrt: Sequence[str] | None = None):
         """The Hessian matrix at a point given in the order of the variables."""
         rows = self.hessian_nodes(wrt)
@@ -231,6 +267,33 @@ class Expression:
                 status = "no wrt"
             row = [number[n], n, self.label(n), g.op[n], inputs, values[n], partials, adjoint]
             rows.append(NodeRow(*row, terms, status))
+        return rows
+
+    def tangent_table(self, point: list[float], wrt: Sequence[str] | None = None) -> list[NodeRow]:
+        """Forward mode's trace: each node's value, local partials and one tangent per
+        variable (``NodeRow.terms`` holds ``(variable, tangent)``)."""
+        g = self.graph
+        names = self.wrt(wrt)
+        sweeps = [self.tangents(v) for v in names]
+        number = self.numbers
+        wanted = list(number)
+        for t in sweeps:
+            wanted += list(t.tangent.values()) + list(t.partial.values())
+        values = dict(zip(wanted, self.compiled(wanted).scalar(*point)))
+        rows = []
+        for n in number:
+            args = g.args[n]
+            inputs = [f"#{number[a]}" if a in number else _short(g.value[a]) for a in args]
+            partials = [None] * len(args)
+            for t in sweeps:
+                for i in range(len(args)):
+                    if (n, i) in t.partial:
+                        partials[i] = values[t.partial[(n, i)]]
+            terms = [
+                (v, values[t.tangent[n]] if n in t.tangent else 0.0) for v, t in zip(names, sweeps)
+            ]
+            row = [number[n], n, self.label(n), g.op[n], inputs, values[n], partials, None]
+            rows.append(NodeRow(*row, terms, ""))
         return rows
 
     def label(self, node: int, width: int = 28) -> str:

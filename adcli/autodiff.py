@@ -77,3 +77,46 @@ def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
             grad.partial[(node, i)] = partial
             grad.contributions.setdefault(arg, []).append((node, term))
     return grad
+
+
+class Tangents:
+    """The forward transform for one input direction: where each tangent lives."""
+
+    def __init__(self, variable: int) -> None:
+        self.variable = variable
+        self.tangent: dict[int, int] = {}  # node -> its tangent node (d node / d variable)
+        self.partial: dict[tuple[int, int], int] = {}  # (node, i) -> ∂node/∂input i
+
+
+def forward(g: Graph, outputs: list[int], variable: int) -> Tangents:
+    """Append the tangents d(node)/d(variable) of every node the outputs need.
+
+    The chain rule the other way round: each node's tangent is the sum over its
+    inputs of partial × the input's tangent, in forward order. Nodes that do not
+    depend on the variable get no tangent (zero).
+    """
+    result = Tangents(variable)
+    needed = g.ancestors(outputs)
+    reaches = g.descendants([variable])
+    result.tangent[variable] = g.const(1.0)
+    ops = g.op
+    for node in range(max(outputs, default=-1) + 1):
+        if not (needed[node] and reaches[node]) or ops[node] in (VAR, CONST):
+            continue
+        args = g.args[node]
+        rules = OPS[ops[node]].partials
+        total = None
+        for i, arg in enumerate(args):
+            if arg not in result.tangent:
+                continue
+            partial = rules[i](g, *args, node)
+            result.partial[(node, i)] = partial
+            term = g.mul(partial, result.tangent[arg])
+            total = term if total is None else g.add(total, term)
+        result.tangent[node] = total
+    return result
+
+
+def tangents_of(t: Tangents, g: Graph, nodes: list[int]) -> list[int]:
+    """The tangent node of each of ``nodes`` (a zero constant where none was made)."""
+    return [t.tangent.get(n, g.const(0.0)) for n in nodes]

@@ -18,7 +18,16 @@ from .api import Expression, compile
 from .errors import AdcliError, EvaluationError, UsageError
 from .points import from_spec, parse_at, read_text
 from .pointwise import write_rows
-from .render import FORMATS, TABLES, Columns, RowWriter, full, node_json, node_table
+from .render import (
+    FORMATS,
+    TABLES,
+    Columns,
+    RowWriter,
+    full,
+    node_json,
+    node_table,
+    tangent_table,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -63,6 +72,10 @@ Wrt = Annotated[
                  help="Differentiate with respect to these variables only."),
 ]  # fmt: skip
 
+Mode = Annotated[str, typer.Option("--mode", help="reverse or forward (the tangent table).")]
+JacobianMode = Annotated[
+    str, typer.Option("--mode", help="forward, reverse, or auto: forward when inputs < outputs.")
+]
 NoTable = Annotated[bool, typer.Option("--no-table", help="Only the result, no per-node table.")]
 Nodes = Annotated[bool, typer.Option("--nodes", help="With --format json: the per-node table.")]
 
@@ -168,20 +181,26 @@ def eval_(
 def grad(
     expr: Expr, at: At = None, wrt: Wrt = None, format: Format = None, digits: Digits = 6,
     no_color: NoColor = False, strict: Strict = False,
-    no_table: NoTable = False, nodes: Nodes = False,
+    no_table: NoTable = False, nodes: Nodes = False, mode: Mode = "reverse",
 ) -> None:  # fmt: skip
-    """The value and the gradient (reverse mode); on a terminal, the per-node backward table.
+    """The value and the gradient; on a terminal, the per-node backward table
+    (reverse mode) or the tangent table (--mode forward).
 
     Example: adcli grad "x*sigmoid(x)/(x**2+1)" --at 2
     """
+    if mode not in ("reverse", "forward"):
+        raise UsageError(f"unknown mode {mode!r}", "choose reverse or forward")
     e = _read_expression(expr)
     out = Output(format, digits, no_color)
     names = e.wrt(wrt.split(",") if wrt is not None else None)
-    outputs = e.value_and_grad_nodes(names)
+    if mode == "forward":
+        outputs = e.forward_value_and_grad_nodes(names)
+    else:
+        outputs = e.value_and_grad_nodes(names)
     if out.fmt in TABLES and not no_table:
         points = _points(e, at, expr)
         if points.count == 1:
-            _backward_table(e, next(iter(points.points)), names, out)
+            _node_tables(e, next(iter(points.points)), names, outputs, mode, out)
             return
     writer = out.writer(Columns(e.variables, 1, names))
     points = _points(e, at, expr, writer)
@@ -189,18 +208,50 @@ def grad(
     write_rows(e, outputs, points, writer, wrt=names, strict=strict, warn=_note, extra=extra)
 
 
-def _backward_table(e: Expression, point: list[float], names, out: Output) -> None:
-    rows = e.node_table(point, names)
-    if rows:
-        node_table(
-            rows, out.digits, out.fmt, out.console if out.fmt == "table" else None, sys.stdout
-        )
-    values = e.compiled(e.value_and_grad_nodes(names)).scalar(*point)
+def _node_tables(e: Expression, point: list[float], names, outputs, mode: str, out) -> None:
+    console = out.console if out.fmt == "table" else None
+    if mode == "forward":
+        rows = e.tangent_table(point, names)
+        if rows:
+            tangent_table(rows, names, out.digits, out.fmt, console, sys.stdout)
+    else:
+        rows = e.node_table(point, names)
+        if rows:
+            node_table(rows, out.digits, out.fmt, console, sys.stdout)
+    values = e.compiled(outputs).scalar(*point)
     at = ", ".join(f"{v}={x:g}" for v, x in zip(e.variables, point))
     lines = [f"f({at}) = {full(values[0])}"]
     lines += [f"∂f/∂{n} = {full(g)}" for n, g in zip(names, values[1:])]
     out.say("\n".join(lines))
     e.check_finite(point, values, names)
+
+
+@app.command()
+def jacobian(
+    expr: Expr, at: At = None, mode: JacobianMode = "auto", format: Format = None,
+    digits: Digits = 6, no_color: NoColor = False,
+) -> None:  # fmt: skip
+    """The Jacobian of a comma list of outputs: one row per output, one column per variable.
+
+    Example: adcli jacobian "x*y, x+y, sin(x)" --at x=1,y=2 --mode forward
+    """
+    from .render import write_jacobian
+
+    if mode not in ("auto", "forward", "reverse"):
+        raise UsageError(f"unknown mode {mode!r}", "choose forward, reverse or auto")
+    e = _read_expression(expr)
+    out = Output(format, digits, no_color)
+    nodes = [n for row in e.jacobian_nodes(mode) for n in row]
+    points = _points(e, at, expr)
+    run = e.compiled(nodes).scalar
+    console = out.console if out.fmt == "table" else None
+    width = len(e.variables)
+    for point in points.points:
+        flat = run(*point)
+        matrix = [list(flat[i * width : (i + 1) * width]) for i in range(len(e.outputs))]
+        write_jacobian(matrix, point, e.variables, out.fmt, sys.stdout, console, digits)
+        if points.count == 1 and not all(math.isfinite(v) for v in flat):
+            raise EvaluationError(e.culprit(point))
 
 
 AtOne = Annotated[

@@ -301,3 +301,35 @@ def write_hessian(h, eigs, kind, names, fmt: str, out: IO[str], err: IO[str], co
     else:
         for line in lines:
             console.print(line)
+
+
+def tangent_table(rows, names, digits: int, fmt: str, console, out: IO[str]) -> None:
+    """Forward mode's evaluation trace: one tangent column per variable (ẋ = ∂node/∂x)."""
+    columns = NODE_COLUMNS[:5] + [Column(f"{n}\u0307", True, "bold") for n in names]
+    cells = [
+        [str(r.number), r.label, op_text(r), rounded(r.value, digits), local_text(r, digits),
+         *(rounded(t, digits) for _, t in r.terms)]
+        for r in rows
+    ]  # fmt: skip
+    show_table(columns, cells, fmt, console, out)
+
+
+def write_jacobian(matrix, point, names, fmt: str, out: IO[str], console, digits: int) -> None:
+    """One point's Jacobian: rows are outputs, columns variables."""
+    if fmt == "json":
+        import json
+
+        line = {"at": {n: json_number(v) for n, v in zip(names, point)},
+                "jacobian": [[json_number(v) for v in row] for row in matrix]}  # fmt: skip
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    elif fmt == "plain":
+        out.write("".join(" ".join(map(full, row)) + "\n" for row in matrix))
+    elif fmt == "csv":
+        out.write(",".join(["output", *(f"d_{n}" for n in names)]) + "\n")
+        for i, row in enumerate(matrix):
+            out.write(",".join([str(i + 1), *map(full, row)]) + "\n")
+    else:
+        columns = [Column("output", True, "dim")] + [Column(f"∂/∂{n}", True) for n in names]
+        cells = [[f"f{i + 1}", *(rounded(v, digits) for v in row)] for i, row in enumerate(matrix)]
+        show_table(columns, cells, fmt, console, out)
+    out.flush()

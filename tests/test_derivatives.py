@@ -84,3 +84,63 @@ def test_complex_step_matches_the_gradient_for_every_analytic_op():
         for row in result.rows:
             assert row.rel_err <= 1e-12, (name, row.name, row.ad, row.numeric)
             assert row.ad == grad[row.name]
+
+
+# --- forward mode and the Jacobian (seed 001) ---------------------------------------------
+
+SEED_001_TANH = "y = exp(-2.0*x); (1.0 - y)/(1.0 + y)"
+ONE_NEURON = "z = w*a0 + b; a = sigmoid(z); C0 = (a - t)**2"
+
+
+def test_seed_001_tanh_first_and_second_derivatives():
+    f = adcli.compile(SEED_001_TANH)
+    for x in (-1.3, 0.0, 0.4, 2.0):
+        _, grad = f.grad(x=x)
+        assert grad["x"] == pytest.approx(1 - math.tanh(x) ** 2, rel=1e-13, abs=1e-15)
+        fpp = f.hessian([x])[0][0]
+        assert fpp == pytest.approx(-2 * math.tanh(x) * (1 - math.tanh(x) ** 2), abs=1e-13)
+
+
+def test_seed_001_one_neuron_chain_in_both_modes(run):
+    at = {"w": 0.7, "a0": 0.4, "b": -0.2, "t": 1.0}
+    z = at["w"] * at["a0"] + at["b"]
+    a = 1 / (1 + math.exp(-z))
+    ds = a * (1 - a)
+    expected = {  # the lecture's ∂C0/∂w = 2(a − y)·σ'(z)·a(L−1), and its siblings
+        "w": 2 * (a - at["t"]) * ds * at["a0"],
+        "b": 2 * (a - at["t"]) * ds,
+        "a0": 2 * (a - at["t"]) * ds * at["w"],
+        "t": -2 * (a - at["t"]),
+    }
+    point = ",".join(f"{k}={v}" for k, v in at.items())
+    reverse = [float(v) for v in run("grad", ONE_NEURON, "--at", point).out.split()]
+    forward = [
+        float(v) for v in run("grad", ONE_NEURON, "--at", point, "--mode", "forward").out.split()
+    ]
+    names = adcli.compile(ONE_NEURON).variables
+    for i, name in enumerate(names):
+        assert reverse[1 + i] == pytest.approx(expected[name], rel=1e-14)
+        assert forward[1 + i] == pytest.approx(reverse[1 + i], rel=1e-14)
+
+
+def test_tangent_table_has_one_tangent_column_per_variable(run):
+    r = run("grad", "t1 = sigmoid(x); y = t1*x*z", "--at", "x=2,z=3", "--mode", "forward",
+            "--format", "markdown")  # fmt: skip
+    header = r.out.splitlines()[0]
+    assert header == "| # | node | op | value | local ∂ | x\u0307 | z\u0307 |"
+    y_row = [c.strip() for c in r.out.splitlines()[6].split("|")]
+    assert y_row[2] == "y" and y_row[6:8] == ["3.27235", "1.76159"]
+
+
+def test_jacobian_modes_agree_and_auto_picks_forward_for_few_inputs(run):
+    expr = "x*y, x+y, sin(x)*exp(y)"
+    f = adcli.compile(expr)
+    forward, reverse = f.jacobian([1.0, 2.0], "forward"), f.jacobian([1.0, 2.0], "reverse")
+    for row_f, row_r in zip(forward, reverse):
+        assert row_f == pytest.approx(row_r, rel=1e-15)
+    out = run("jacobian", expr, "--at", "x=1,y=2").out
+    rows = [[float(v) for v in line.split()] for line in out.splitlines()]
+    expected = [[2.0, 1.0], [1.0, 1.0], [math.cos(1) * math.exp(2), math.sin(1) * math.exp(2)]]
+    for row, want in zip(rows, expected, strict=True):
+        assert row == pytest.approx(want, rel=1e-15)
+    assert f.jacobian_nodes("auto") == f.jacobian_nodes("forward")  # 2 inputs < 3 outputs
