@@ -172,6 +172,32 @@ class Expression:
         g = self.graph
         return [output, *(tangents_of(self.tangents(v), g, [output])[0] for v in self.wrt(wrt))]
 
+    @_without_gc
+    def derivative_nodes(self, names: Sequence[str], order: int = 1) -> list[int]:
+        """∂ⁿf/∂vⁿ for each variable v of ``names``, as nodes of this graph."""
+        output = self._single_output("diff")
+        g = self.graph
+        roots = []
+        for name in self.wrt(names):
+            node = output
+            for _ in range(order):
+                node = reverse(g, node, [g.variables[name]]).grads(g)[0]
+            roots.append(node)
+        return roots
+
+    def derivative(self, name: str, order: int = 1) -> Expression:
+        """The derivative as another expression: printable, evaluable, differentiable."""
+        from .printing import to_text
+        from .simplify import simplified
+
+        graph, (root,) = simplified(self.graph, self.derivative_nodes([name], order))
+        return Expression(Program(to_text(graph, root), graph, [root]))
+
+    def __str__(self) -> str:
+        from .printing import to_text
+
+        return ", ".join(to_text(self.graph, o) for o in self.outputs)
+
     def hessian(self, point: Sequence[float], wrt: Sequence[str] | None = None):
         """The Hessian matrix at a point given in the order of the variables."""
         rows = self.hessian_nodes(wrt)

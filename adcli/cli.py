@@ -254,6 +254,45 @@ def jacobian(
             raise EvaluationError(e.culprit(point))
 
 
+Cse = Annotated[
+    bool | None,
+    typer.Option("--cse/--no-cse", show_default=False,
+                 help="Name shared subexpressions t1 = ... (default: when it is shorter)."),
+]  # fmt: skip
+Order = Annotated[int, typer.Option("--order", min=1, max=8, help="Differentiate N times.")]
+
+
+@app.command()
+def diff(
+    expr: Expr, wrt: Wrt = None, order: Order = 1, cse: Cse = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="plain or json.")] = "plain",
+) -> None:  # fmt: skip
+    """The derivative as a formula in adcli's own syntax (it parses back), simplified.
+
+    Example: adcli diff "x*sigmoid(x)/(x**2+1)"
+    """
+    from .printing import to_program
+    from .simplify import simplified
+
+    if format not in ("plain", "json"):
+        raise UsageError(f"unknown format {format!r}", "choose plain or json")
+    e = _read_expression(expr)
+    names = e.wrt(wrt.split(",") if wrt is not None else None)
+    graph, roots = simplified(e.graph, e.derivative_nodes(names, order))
+    statements, formulas = to_program(graph, roots, cse if format == "plain" else bool(cse))
+    if format == "json":
+        import json
+
+        result = dict(zip(names, formulas))
+        if statements:
+            result = {"let": statements, **result}
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    power = "" if order == 1 else str(order)
+    prefix = [f"d{power}/d{n}{power}: " for n in names] if len(names) > 1 else [""]
+    print("\n".join([*statements, *(p + f for p, f in zip(prefix, formulas))]))
+
+
 AtOne = Annotated[
     str | None,
     typer.Option("--at", metavar="POINT", show_default=False, help="One point: 2 or x=1,y=2."),

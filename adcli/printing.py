@@ -23,8 +23,15 @@ def _wrap(text: str, needs: bool) -> str:
     return f"({text})" if needs else text
 
 
-def to_text(g: Graph, root: int, names: bool = False, limit: int | None = None) -> str:
-    """Print ``root`` as a formula; ``names`` prints labelled nodes by their label.
+def to_text(
+    g: Graph,
+    root: int,
+    names: bool = False,
+    limit: int | None = None,
+    labels: dict[int, str] | None = None,
+) -> str:
+    """Print ``root`` as a formula; ``names`` prints labelled nodes by their label,
+    ``labels`` prints the nodes it names by those names (shared subexpressions).
 
     Iterative over the nodes below ``root``; with ``limit``, subexpressions longer
     than it are cut to ``…`` so labels of huge graphs cost linear time.
@@ -41,6 +48,9 @@ def to_text(g: Graph, root: int, names: bool = False, limit: int | None = None) 
             continue
         if op == VAR or (names and n != root and g.label[n] is not None):
             text[n] = (g.label[n], PREC_ATOM)
+            continue
+        if labels and n != root and n in labels:
+            text[n] = (labels[n], PREC_ATOM)
             continue
         spec = OPS[op]
         parts = [text[a] for a in g.args[n]]
@@ -66,3 +76,35 @@ def to_text(g: Graph, root: int, names: bool = False, limit: int | None = None) 
             t = t[: limit - 1] + "…"
         text[n] = (t, prec)
     return text[root][0]
+
+
+def to_program(g: Graph, roots: list[int], cse: bool | None = None) -> tuple[list[str], list[str]]:
+    """The roots as formulas, with shared subexpressions named ``t1 = ...`` first.
+
+    ``cse`` True names every non-trivial node used more than once, False names
+    none, None (auto) names them only when that makes the whole text shorter.
+    Returns the statements and one formula per root.
+    """
+    plain = [to_text(g, r) for r in roots]
+    if cse is False:
+        return [], plain
+    needed = g.ancestors(roots)
+    uses = [0] * len(needed)
+    for n in range(len(needed)):
+        if needed[n]:
+            for a in set(g.args[n]):
+                uses[a] += 1
+    taken = set(g.variables)
+    labels: dict[int, str] = {}
+    k = 0
+    for n in range(len(needed)):
+        if needed[n] and uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in roots:
+            k += 1
+            while f"t{k}" in taken:
+                k += 1
+            labels[n] = f"t{k}"
+    statements = [f"{labels[n]} = {to_text(g, n, labels=labels)}" for n in labels]
+    shared = [to_text(g, r, labels=labels) for r in roots]
+    if cse is None and sum(map(len, statements + shared)) >= sum(map(len, plain)):
+        return [], plain
+    return statements, shared

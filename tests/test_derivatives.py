@@ -144,3 +144,79 @@ def test_jacobian_modes_agree_and_auto_picks_forward_for_few_inputs(run):
     for row, want in zip(rows, expected, strict=True):
         assert row == pytest.approx(want, rel=1e-15)
     assert f.jacobian_nodes("auto") == f.jacobian_nodes("forward")  # 2 inputs < 3 outputs
+
+
+# --- diff: the derivative as a formula --------------------------------------------------
+
+sp = pytest.importorskip("sympy")
+
+
+def _sympy(text: str):
+    from test_gradient_oracles import SYMPY
+
+    names = {name: fn for name, fn in SYMPY.items()}
+    names.update(x=sp.Symbol("x", real=True), y=sp.Symbol("y", real=True), e=sp.E, pi=sp.pi)
+    return sp.sympify(text.replace("^", "**"), locals=names)
+
+
+def _diff_text(run, expr: str, *options: str) -> str:
+    r = run("diff", *options, "--", expr)
+    assert r.code == 0, r
+    return r.out
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_diff_of_the_seed_parses_back_and_matches_sympy(run, order):
+    expr = "x*sigmoid(x)/(x**2+1)"
+    formula = _diff_text(run, expr, "--order", str(order))
+    f = adcli.compile(formula)
+    reference = sp.diff(_sympy(expr), sp.Symbol("x", real=True), order)
+    for i in range(20):
+        x = -4.0 + 0.41 * i
+        want = float(reference.subs(sp.Symbol("x", real=True), x).evalf(30))
+        assert f(x=x) == pytest.approx(want, rel=1e-9, abs=1e-12), (order, x)
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_diff_of_every_primitive_matches_sympy(run, name):
+    op = OPS[name]
+    if op.symbol is not None:
+        text = "-x" if op.arity == 1 else f"(x){op.symbol}(y)"
+    else:
+        text = f"{name}(x)" if op.arity == 1 else f"{name}(x, y)"
+    lo, hi = op.domain
+    points = [(lo + (hi - lo) * t, lo + (hi - lo) * (1 - t) * 0.9) for t in (0.15, 0.5, 0.85)]
+    symbols = sp.Symbol("x", real=True), sp.Symbol("y", real=True)
+    for var, symbol in zip(("x", "y")[: op.arity], symbols):
+        for order in (1, 2):
+            formula = _diff_text(run, text, "--wrt", var, "--order", str(order), "--no-cse")
+            f = adcli.compile(formula)
+            reference = sp.diff(_sympy(text), symbol, order)
+            for x, y in points:
+                if name in ("min", "max") and x == y:
+                    continue
+                if op.kinks and order == 2:
+                    want = 0.0  # piecewise linear away from its kinks; sympy keeps a Piecewise
+                else:
+                    want = float(reference.subs({symbols[0]: x, symbols[1]: y}).evalf(30))
+                at = {k: v for k, v in (("x", x), ("y", y)) if k in f.variables}
+                got = f(**at) if f.variables else float(formula)
+                assert got == pytest.approx(want, rel=1e-9, abs=1e-12), (text, var, order, x, y)
+
+
+def test_diff_simplifies_and_names_shared_parts(run):
+    assert _diff_text(run, "x*1 + 0*y + --x") == "d/dx: 2\nd/dy: 0\n"
+    assert _diff_text(run, "x*x*x") == "3*x**2\n"  # a power, not three factors
+    shared = _diff_text(run, "x*sigmoid(x)/(x**2+1)", "--cse")
+    assert "t1 = sigmoid(x)" in shared.splitlines()
+    single = _diff_text(run, "x*sigmoid(x)/(x**2+1)", "--no-cse")
+    assert len(single.splitlines()) == 1 and "t1" not in single
+
+
+def test_derivative_in_the_api_is_an_expression():
+    f = adcli.compile("x*sigmoid(x)/(x**2+1)")
+    d = f.derivative("x")
+    assert d(x=2.0) == pytest.approx(f.grad(x=2.0)[1]["x"], rel=1e-15)
+    assert adcli.compile(str(d))(x=2.0) == pytest.approx(d(x=2.0), rel=1e-15)
+    dd = d.derivative("x")
+    assert dd(x=2.0) == pytest.approx(f.hessian([2.0])[0][0], rel=1e-12)
