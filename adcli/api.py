@@ -322,6 +322,43 @@ class Expression:
             rows.append(NodeRow(*row, terms, ""))
         return rows
 
+    def explain(self, point: list[float], wrt=None, mode: str = "reverse") -> list[str]:
+        """The chain rule edge by edge, in the order the sweep applies it."""
+        g = self.graph
+        number = self.numbers
+        names = self.wrt(wrt)
+        lines = []
+        if mode == "forward":
+            for name in names:
+                t = self.tangents(name)
+                nodes = [*t.tangent.values(), *t.partial.values()]
+                values = dict(zip(nodes, self.compiled(nodes).scalar(*point)))
+                for n in number:
+                    edges = [(i, a) for i, a in enumerate(g.args[n]) if (n, i) in t.partial]
+                    sign = "+=" if len(edges) > 1 else "="
+                    for i, a in edges:
+                        p, ta = values[t.partial[(n, i)]], values[t.tangent[a]]
+                        lines.append(
+                            f"∂#{number[n]}/∂{name} {sign} ∂#{number[n]}/∂#{number[a]} · "
+                            f"∂#{number[a]}/∂{name} = {p:.6g} · {ta:.6g} = {p * ta:.6g}"
+                        )
+            return lines
+        grad = self.gradient(names)
+        nodes = [*grad.adjoint.values(), *grad.partial.values()]
+        nodes += [term for terms in grad.contributions.values() for _, term in terms]
+        values = dict(zip(nodes, self.compiled(nodes).scalar(*point)))
+        for n in sorted(number, key=number.get, reverse=True):  # the backward sweep
+            for i, a in enumerate(g.args[n]):
+                if (n, i) not in grad.partial:
+                    continue
+                adj, p = values[grad.adjoint[n]], values[grad.partial[(n, i)]]
+                sign = "+=" if len(grad.contributions[a]) > 1 else "="
+                lines.append(
+                    f"∂f/∂#{number[a]} {sign} ∂f/∂#{number[n]} · ∂#{number[n]}/∂#{number[a]}"
+                    f" = {adj:.6g} · {p:.6g} = {adj * p:.6g}"
+                )
+        return lines
+
     def label(self, node: int, width: int = 28) -> str:
         from .printing import to_text
 

@@ -72,6 +72,7 @@ Wrt = Annotated[
                  help="Differentiate with respect to these variables only."),
 ]  # fmt: skip
 
+Explain = Annotated[bool, typer.Option("--explain", help="Spell out the chain rule, edge by edge.")]
 Mode = Annotated[str, typer.Option("--mode", help="reverse or forward (the tangent table).")]
 JacobianMode = Annotated[
     str, typer.Option("--mode", help="forward, reverse, or auto: forward when inputs < outputs.")
@@ -182,6 +183,7 @@ def grad(
     expr: Expr, at: At = None, wrt: Wrt = None, format: Format = None, digits: Digits = 6,
     no_color: NoColor = False, strict: Strict = False,
     no_table: NoTable = False, nodes: Nodes = False, mode: Mode = "reverse",
+    explain: Explain = False,
 ) -> None:  # fmt: skip
     """The value and the gradient; on a terminal, the per-node backward table
     (reverse mode) or the tangent table (--mode forward).
@@ -200,12 +202,20 @@ def grad(
     if out.fmt in TABLES and not no_table:
         points = _points(e, at, expr)
         if points.count == 1:
-            _node_tables(e, next(iter(points.points)), names, outputs, mode, out)
+            point = next(iter(points.points))
+            _node_tables(e, point, names, outputs, mode, out)
+            if explain:
+                out.say("\n".join(e.explain(point, names, mode)))
             return
     writer = out.writer(Columns(e.variables, 1, names))
     points = _points(e, at, expr, writer)
-    extra = (lambda p: {"nodes": node_json(e.node_table(p, names))}) if nodes else None
-    write_rows(e, outputs, points, writer, wrt=names, strict=strict, warn=_note, extra=extra)
+
+    def extra(point: list[float]) -> dict:
+        more = {"nodes": node_json(e.node_table(point, names))} if nodes else {}
+        return {**more, "explain": e.explain(point, names, mode)} if explain else more
+
+    write_rows(e, outputs, points, writer, wrt=names, strict=strict, warn=_note,
+               extra=extra if nodes or explain else None)  # fmt: skip
 
 
 def _node_tables(e: Expression, point: list[float], names, outputs, mode: str, out) -> None:

@@ -127,6 +127,8 @@ class RowWriter:
     ) -> None:
         if self.fmt == "plain":
             self._write(" ".join(full(v) for v in values) + "\n")
+            for line in (extra or {}).get("explain", []):  # --explain: lines after the row
+                self._write(line + "\n")
         elif self.fmt == "csv":
             self._write(",".join(full(v) for v in [*point, *values]) + "\n")
         elif self.fmt == "json":

@@ -220,3 +220,19 @@ def test_derivative_in_the_api_is_an_expression():
     assert adcli.compile(str(d))(x=2.0) == pytest.approx(d(x=2.0), rel=1e-15)
     dd = d.derivative("x")
     assert dd(x=2.0) == pytest.approx(f.hessian([2.0])[0][0], rel=1e-12)
+
+
+def test_explain_spells_out_each_edge_in_both_modes(run):
+    program = "t1 = sigmoid(x); y = t1*x"
+    r = run("grad", program, "--at", "2", "--explain")
+    lines = r.out.splitlines()
+    assert lines[0] == "1.7615941559557646 1.0907842487848955"
+    assert lines[1:] == [
+        "∂f/∂#2 = ∂f/∂#3 · ∂#3/∂#2 = 1 · 2 = 2",
+        "∂f/∂#1 += ∂f/∂#3 · ∂#3/∂#1 = 1 · 0.880797 = 0.880797",
+        "∂f/∂#1 += ∂f/∂#2 · ∂#2/∂#1 = 2 · 0.104994 = 0.209987",
+    ]
+    forward = run("grad", program, "--at", "2", "--explain", "--mode", "forward").out
+    assert "∂#3/∂x += ∂#3/∂#2 · ∂#2/∂x = 2 · 0.104994 = 0.209987" in forward
+    row = json.loads(run("grad", program, "--at", "2", "--explain", "--format", "json").out)
+    assert row["explain"] == lines[1:]
