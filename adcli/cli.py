@@ -275,7 +275,7 @@ Order = Annotated[int, typer.Option("--order", min=1, max=8, help="Differentiate
 @app.command()
 def diff(
     expr: Expr, wrt: Wrt = None, order: Order = 1, cse: Cse = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="plain or json.")] = "plain",
+    format: Annotated[str, typer.Option("--format", "-f", help="plain, latex or json.")] = "plain",
 ) -> None:  # fmt: skip
     """The derivative as a formula in adcli's own syntax (it parses back), simplified.
 
@@ -284,8 +284,8 @@ def diff(
     from .printing import to_program
     from .simplify import simplified
 
-    if format not in ("plain", "json"):
-        raise UsageError(f"unknown format {format!r}", "choose plain or json")
+    if format not in ("plain", "json", "latex"):
+        raise UsageError(f"unknown format {format!r}", "choose plain, latex or json")
     e = _read_expression(expr)
     names = e.wrt(wrt.split(",") if wrt is not None else None)
     graph, roots = simplified(e.graph, e.derivative_nodes(names, order))
@@ -297,6 +297,11 @@ def diff(
         if statements:
             result = {"let": statements, **result}
         print(json.dumps(result, ensure_ascii=False))
+        return
+    if format == "latex":
+        from .printing import latex_program
+
+        print("\n".join(latex_program(graph, roots, names, order, cse)))
         return
     power = "" if order == 1 else str(order)
     prefix = [f"d{power}/d{n}{power}: " for n in names] if len(names) > 1 else [""]

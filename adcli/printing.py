@@ -108,3 +108,81 @@ def to_program(g: Graph, roots: list[int], cse: bool | None = None) -> tuple[lis
     if cse is None and sum(map(len, statements + shared)) >= sum(map(len, plain)):
         return [], plain
     return statements, shared
+
+
+_LATEX_FUNCTIONS = {
+    "sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log", "arcsin", "arccos", "arctan",
+}  # fmt: skip
+_LATEX_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}
+
+
+def to_latex(g: Graph, root: int, labels: dict[int, str] | None = None) -> str:
+    """``root`` as LaTeX: ``\\frac`` for quotients, superscripts for powers."""
+    needed = g.ancestors([root])
+    text: dict[int, tuple[str, int]] = {}
+    for n in range(root + 1):
+        if not needed[n]:
+            continue
+        op = g.op[n]
+        if op == CONST:
+            t = {"pi": r"\pi"}.get(number(g.value[n]), number(g.value[n]))
+            text[n] = (t, PREC_NEG if t.startswith("-") else PREC_ATOM)
+            continue
+        if op == VAR or (labels and n != root and n in labels):
+            name = g.label[n] if op == VAR else labels[n]
+            text[n] = (_latex_name(name), PREC_ATOM)
+            continue
+        parts = [text[a] for a in g.args[n]]
+        spec = OPS[op]
+        if op == "div":
+            t, prec = rf"\frac{{{parts[0][0]}}}{{{parts[1][0]}}}", PREC_ATOM
+        elif op == "pow":
+            (a, pa), (b, _) = parts
+            base = rf"\left({a}\right)" if pa <= PREC_POW else a
+            t, prec = f"{{{base}}}^{{{b}}}", PREC_POW
+        elif op == "sqrt":
+            t, prec = rf"\sqrt{{{parts[0][0]}}}", PREC_ATOM
+        elif op == "abs":
+            t, prec = rf"\left|{parts[0][0]}\right|", PREC_ATOM
+        elif spec.symbol is None:
+            name = _LATEX_NAMES.get(op, op)
+            head = f"\\{name}" if name in _LATEX_FUNCTIONS else rf"\operatorname{{{name}}}"
+            t = head + r"\left(" + ", ".join(p[0] for p in parts) + r"\right)"
+            prec = PREC_ATOM
+        elif spec.arity == 1:
+            (a, pa), prec = parts[0], spec.precedence
+            t = "-" + (rf"\left({a}\right)" if pa < PREC_NEG else a)
+        else:
+            (a, pa), (b, pb), prec = parts[0], parts[1], spec.precedence
+            left = rf"\left({a}\right)" if pa < prec else a
+            right = rf"\left({b}\right)" if pb <= prec else b
+            t = f"{left} {spec.latex or spec.symbol} {right}"
+        text[n] = (t, prec)
+    return text[root][0]
+
+
+def _latex_name(name: str) -> str:
+    """``t1`` → ``t_{1}``, ``theta``-like Greek names stay as typed."""
+    head = name.rstrip("0123456789")
+    return f"{head}_{{{name[len(head) :]}}}" if head and head != name else name
+
+
+def latex_program(g: Graph, roots: list[int], names, order: int, cse: bool | None) -> list[str]:
+    """LaTeX lines: shared parts ``t_{1} = ...`` (with ``cse``), then ∂ⁿf/∂vⁿ = ... per root."""
+    labels: dict[int, str] = {}
+    if cse:
+        needed = g.ancestors(roots)
+        uses = [0] * len(needed)
+        for n in range(len(needed)):
+            if needed[n]:
+                for a in set(g.args[n]):
+                    uses[a] += 1
+        shared = [n for n in range(len(needed)) if needed[n] and uses[n] > 1]
+        shared = [n for n in shared if g.op[n] not in (CONST, VAR) and n not in roots]
+        labels = {n: f"t{k + 1}" for k, n in enumerate(shared)}
+    lines = [f"{_latex_name(labels[n])} = {to_latex(g, n, labels)}" for n in labels]
+    power = "" if order == 1 else f"^{{{order}}}"
+    for name, root in zip(names, roots):
+        head = rf"\frac{{\partial{power} f}}{{\partial {_latex_name(name)}{power}}}"
+        lines.append(f"{head} = {to_latex(g, root, labels)}")
+    return lines

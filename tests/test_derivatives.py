@@ -236,3 +236,16 @@ def test_explain_spells_out_each_edge_in_both_modes(run):
     assert "∂#3/∂x += ∂#3/∂#2 · ∂#2/∂x = 2 · 0.104994 = 0.209987" in forward
     row = json.loads(run("grad", program, "--at", "2", "--explain", "--format", "json").out)
     assert row["explain"] == lines[1:]
+
+
+def test_diff_latex_is_balanced_and_names_the_partials(run):
+    out = run("diff", "x*sigmoid(x)/(x**2+1) + sqrt(y)", "--format", "latex", "--cse").out
+    lines = out.splitlines()
+    assert lines[0] == r"t_{1} = \operatorname{sigmoid}\left(x\right)"
+    assert lines[-2].startswith(r"\frac{\partial f}{\partial x} = ")
+    assert lines[-1] == r"\frac{\partial f}{\partial y} = \frac{0.5}{\sqrt{y}}"
+    for line in lines:  # a TeX engine is not installed here: check the structure
+        assert line.count("{") == line.count("}")
+        assert line.count(r"\left") == line.count(r"\right")
+    second = run("diff", "x**3", "--order", "2", "--format", "latex").out
+    assert second == "\\frac{\\partial^{2} f}{\\partial x^{2}} = 6 \\cdot x\n"
