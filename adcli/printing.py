@@ -78,6 +78,21 @@ def to_text(
     return text[root][0]
 
 
+def shared_nodes(g: Graph, roots: list[int]) -> list[int]:
+    """Operations the roots use more than once (worth a name of their own), in order."""
+    needed = g.ancestors(roots)
+    uses = [0] * len(needed)
+    for n in range(len(needed)):
+        if needed[n]:
+            for a in set(g.args[n]):
+                uses[a] += 1
+    return [
+        n
+        for n in range(len(needed))
+        if needed[n] and uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in roots
+    ]
+
+
 def to_program(g: Graph, roots: list[int], cse: bool | None = None) -> tuple[list[str], list[str]]:
     """The roots as formulas, with shared subexpressions named ``t1 = ...`` first.
 
@@ -88,21 +103,14 @@ def to_program(g: Graph, roots: list[int], cse: bool | None = None) -> tuple[lis
     plain = [to_text(g, r) for r in roots]
     if cse is False:
         return [], plain
-    needed = g.ancestors(roots)
-    uses = [0] * len(needed)
-    for n in range(len(needed)):
-        if needed[n]:
-            for a in set(g.args[n]):
-                uses[a] += 1
     taken = set(g.variables)
     labels: dict[int, str] = {}
     k = 0
-    for n in range(len(needed)):
-        if needed[n] and uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in roots:
+    for n in shared_nodes(g, roots):
+        k += 1
+        while f"t{k}" in taken:
             k += 1
-            while f"t{k}" in taken:
-                k += 1
-            labels[n] = f"t{k}"
+        labels[n] = f"t{k}"
     statements = [f"{labels[n]} = {to_text(g, n, labels=labels)}" for n in labels]
     shared = [to_text(g, r, labels=labels) for r in roots]
     if cse is None and sum(map(len, statements + shared)) >= sum(map(len, plain)):
@@ -169,17 +177,8 @@ def _latex_name(name: str) -> str:
 
 def latex_program(g: Graph, roots: list[int], names, order: int, cse: bool | None) -> list[str]:
     """LaTeX lines: shared parts ``t_{1} = ...`` (with ``cse``), then ∂ⁿf/∂vⁿ = ... per root."""
-    labels: dict[int, str] = {}
-    if cse:
-        needed = g.ancestors(roots)
-        uses = [0] * len(needed)
-        for n in range(len(needed)):
-            if needed[n]:
-                for a in set(g.args[n]):
-                    uses[a] += 1
-        shared = [n for n in range(len(needed)) if needed[n] and uses[n] > 1]
-        shared = [n for n in shared if g.op[n] not in (CONST, VAR) and n not in roots]
-        labels = {n: f"t{k + 1}" for k, n in enumerate(shared)}
+    shared = shared_nodes(g, roots) if cse else []
+    labels = {n: f"t{k + 1}" for k, n in enumerate(shared)}
     lines = [f"{_latex_name(labels[n])} = {to_latex(g, n, labels)}" for n in labels]
     power = "" if order == 1 else f"^{{{order}}}"
     for name, root in zip(names, roots):
