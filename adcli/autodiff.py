@@ -16,10 +16,9 @@ from .ops import OPS
 class Gradient:
     """The reverse transform of one output: where each adjoint lives in the graph."""
 
-    def __init__(self, output: int, wrt: list[int], n_forward: int, active: list[bool]) -> None:
+    def __init__(self, output: int, wrt: list[int], active: list[bool]) -> None:
         self.output = output
         self.wrt = wrt
-        self.n_forward = n_forward  # nodes below this id belong to the forward pass
         self.active = active  # on a path from a wrt variable to the output
         self.adjoint: dict[int, int] = {}  # node -> its adjoint node
         self.partial: dict[tuple[int, int], int] = {}  # (node, i) -> ∂node/∂input i
@@ -38,7 +37,7 @@ def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
     reaches = g.descendants(wrt)
     needed = g.ancestors([output])
     active = [r and n for r, n in zip(reaches, needed)]
-    grad = Gradient(output, list(wrt), len(g), active)
+    grad = Gradient(output, list(wrt), active)
     if not active[output]:
         return grad
 

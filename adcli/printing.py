@@ -78,19 +78,25 @@ def to_text(
     return text[root][0]
 
 
-def shared_nodes(g: Graph, roots: list[int]) -> list[int]:
-    """Operations the roots use more than once (worth a name of their own), in order."""
+def shared_labels(g: Graph, roots: list[int]) -> dict[int, str]:
+    """Names ``t1, t2, …`` for the operations the roots use more than once, in order,
+    skipping names the expression already uses for its variables."""
     needed = g.ancestors(roots)
     uses = [0] * len(needed)
     for n in range(len(needed)):
         if needed[n]:
             for a in set(g.args[n]):
                 uses[a] += 1
-    return [
-        n
-        for n in range(len(needed))
-        if needed[n] and uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in roots
-    ]
+    taken = set(g.variables)
+    labels: dict[int, str] = {}
+    k = 0
+    for n in range(len(needed)):
+        if needed[n] and uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in roots:
+            k += 1
+            while f"t{k}" in taken:
+                k += 1
+            labels[n] = f"t{k}"
+    return labels
 
 
 def to_program(g: Graph, roots: list[int], cse: bool | None = None) -> tuple[list[str], list[str]]:
@@ -103,14 +109,7 @@ def to_program(g: Graph, roots: list[int], cse: bool | None = None) -> tuple[lis
     plain = [to_text(g, r) for r in roots]
     if cse is False:
         return [], plain
-    taken = set(g.variables)
-    labels: dict[int, str] = {}
-    k = 0
-    for n in shared_nodes(g, roots):
-        k += 1
-        while f"t{k}" in taken:
-            k += 1
-        labels[n] = f"t{k}"
+    labels = shared_labels(g, roots)
     statements = [f"{labels[n]} = {to_text(g, n, labels=labels)}" for n in labels]
     shared = [to_text(g, r, labels=labels) for r in roots]
     if cse is None and sum(map(len, statements + shared)) >= sum(map(len, plain)):
@@ -177,8 +176,7 @@ def _latex_name(name: str) -> str:
 
 def latex_program(g: Graph, roots: list[int], names, order: int, cse: bool | None) -> list[str]:
     """LaTeX lines: shared parts ``t_{1} = ...`` (with ``cse``), then ∂ⁿf/∂vⁿ = ... per root."""
-    shared = shared_nodes(g, roots) if cse else []
-    labels = {n: f"t{k + 1}" for k, n in enumerate(shared)}
+    labels = shared_labels(g, roots) if cse else {}
     lines = [f"{_latex_name(labels[n])} = {to_latex(g, n, labels)}" for n in labels]
     power = "" if order == 1 else f"^{{{order}}}"
     for name, root in zip(names, roots):
