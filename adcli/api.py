@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -10,32 +9,12 @@ from typing import Any
 from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
 from .errors import EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
-from .graph import CONST, VAR
+from .graph import CONST, VAR, without_gc
 from .ops import OPS
 from .syntax import Program, parse
 
 
-def _without_gc(build):
-    """Run a graph-building step with the cyclic GC paused.
-
-    Graphs hold no reference cycles, but building one allocates millions of small
-    objects, and the collector's passes over them made large programs 2x slower.
-    """
-
-    def paused(*args, **kwargs):
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return build(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    paused.__doc__ = build.__doc__
-    return paused
-
-
-@_without_gc
+@without_gc
 def compile(text: str) -> Expression:  # noqa: A001 - the name SPEC §6 gives
     """Parse ``text`` into an expression that can be evaluated and differentiated."""
     return Expression(parse(text))
@@ -104,7 +83,7 @@ class Expression:
                 raise UsageError(f"--wrt names {name} twice")
         return names
 
-    @_without_gc
+    @without_gc
     def gradient(self, wrt: Sequence[str] | None = None) -> Gradient:
         wrt = self.wrt(wrt)
         if wrt not in self._gradients:
@@ -113,7 +92,7 @@ class Expression:
             self._gradients[wrt] = reverse(self.graph, output, nodes)
         return self._gradients[wrt]
 
-    @_without_gc
+    @without_gc
     def compiled(self, outputs: Sequence[int]) -> Compiled:
         key = tuple(outputs)
         if key not in self._compiled:
@@ -124,7 +103,7 @@ class Expression:
         grad = self.gradient(wrt)
         return [grad.output, *grad.grads(self.graph)]
 
-    @_without_gc
+    @without_gc
     def hessian_nodes(self, wrt: Sequence[str] | None = None) -> list[list[int]]:
         """Second derivatives, reverse over reverse: each gradient node differentiated again."""
         names = self.wrt(wrt)
@@ -136,7 +115,7 @@ class Expression:
             self._gradients[key] = rows
         return self._gradients[key]
 
-    @_without_gc
+    @without_gc
     def tangents(self, name: str) -> Tangents:
         """Forward mode: the tangent of every node along the variable ``name``."""
         key = ("tangents", name)
@@ -172,7 +151,7 @@ class Expression:
         g = self.graph
         return [output, *(tangents_of(self.tangents(v), g, [output])[0] for v in self.wrt(wrt))]
 
-    @_without_gc
+    @without_gc
     def derivative_nodes(self, names: Sequence[str], order: int = 1) -> list[int]:
         """∂ⁿf/∂vⁿ for each variable v of ``names``, as nodes of this graph."""
         output = self._single_output("diff")
@@ -187,16 +166,16 @@ class Expression:
 
     def derivative(self, name: str, order: int = 1) -> Expression:
         """The derivative as another expression: printable, evaluable, differentiable."""
-        from .printing import to_text
+        from .printing import program_text
         from .simplify import simplified
 
         graph, (root,) = simplified(self.graph, self.derivative_nodes([name], order))
-        return Expression(Program(to_text(graph, root), graph, [root]))
+        return Expression(Program(program_text(graph, [root]), graph, [root]))
 
     def __str__(self) -> str:
-        from .printing import to_text
+        from .printing import program_text
 
-        return ", ".join(to_text(self.graph, o) for o in self.outputs)
+        return program_text(self.graph, self.outputs)
 
     def hessian(self, point: Sequence[float], wrt: Sequence[str] | None = None):
         """The Hessian matrix at a point given in the order of the variables."""

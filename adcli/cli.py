@@ -289,7 +289,7 @@ def diff(
     e = _read_expression(expr)
     names = e.wrt(wrt.split(",") if wrt is not None else None)
     graph, roots = simplified(e.graph, e.derivative_nodes(names, order))
-    statements, formulas = to_program(graph, roots, cse if format == "plain" else bool(cse))
+    statements, formulas = to_program(graph, roots, cse)
     if format == "json":
         import json
 
@@ -301,7 +301,7 @@ def diff(
     if format == "latex":
         from .printing import latex_program
 
-        print("\n".join(latex_program(graph, roots, names, order, cse)))
+        print("\n".join(latex_program(graph, roots, names, order, bool(statements))))
         return
     power = "" if order == 1 else str(order)
     prefix = [f"d{power}/d{n}{power}: " for n in names] if len(names) > 1 else [""]
