@@ -196,6 +196,7 @@ class SimplifyingGraph(Graph):
             return self.call("sub", self.build((cb, fb)), self.build((-ca, fa)))
         return self.call("add", a, b if sign > 0 else self.build((cb, fb)))
 
+
 def _chain(g: Graph, nodes: list[int]) -> int:
     node = nodes[0]
     for other in nodes[1:]:
