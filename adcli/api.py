@@ -260,7 +260,7 @@ class Expression:
         rows = []
         for n in number:
             args = g.args[n]
-            inputs = [f"#{number[a]}" if a in number else _short(g.value[a]) for a in args]
+            inputs = self.inputs_text(n)
             partials = [
                 values[grad.partial[(n, i)]] if (n, i) in grad.partial else None
                 for i in range(len(args))
@@ -273,6 +273,12 @@ class Expression:
             row = [number[n], n, self.label(n), g.op[n], inputs, values[n], partials, adjoint]
             rows.append(NodeRow(*row, terms, status))
         return rows
+
+    def inputs_text(self, node: int) -> list[str]:
+        """A node's inputs as the tables show them: ``#3``, or a constant's value."""
+        number = self.numbers
+        return [f"#{number[a]}" if a in number else _short(self.graph.value[a])
+                for a in self.graph.args[node]]  # fmt: skip
 
     def tangent_table(self, point: list[float], wrt: Sequence[str] | None = None) -> list[NodeRow]:
         """Forward mode's trace: each node's value, local partials and one tangent per
@@ -288,7 +294,7 @@ class Expression:
         rows = []
         for n in number:
             args = g.args[n]
-            inputs = [f"#{number[a]}" if a in number else _short(g.value[a]) for a in args]
+            inputs = self.inputs_text(n)
             partials = [None] * len(args)
             for t in sweeps:
                 for i in range(len(args)):
