@@ -319,6 +319,111 @@ CheckTol = Annotated[
 ]  # fmt: skip
 
 
+@app.command()
+def graph(
+    expr: Expr,
+    at: Annotated[
+        str | None,
+        typer.Option("--at", metavar="POINT", show_default=False,
+                     help="Show each node's value and gradient at this point."),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option("--format", "-f", show_default=False,
+                     help="text, dot (Graphviz), mermaid or json (default: text, or the "
+                          "picture for -o FILE.svg|png|pdf)."),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", show_default=False,
+                     help="Write to FILE; .svg, .png and .pdf are drawn by Graphviz's dot."),
+    ] = None,
+    wrt: Wrt = None,
+    digits: Annotated[int, typer.Option("--digits", min=1, max=17,
+                                        help="Significant digits of the numbers.")] = 6,
+) -> None:  # fmt: skip
+    """The computation graph: a tree in the terminal, Graphviz, Mermaid or JSON.
+
+    Example: adcli graph "x*sigmoid(x)/(x**2+1)" --at 2 -o graph.png
+    """
+    from . import drawing
+
+    if format is not None and format not in drawing.FORMATS:
+        raise UsageError(f"unknown format {format!r}", "choose text, dot, mermaid or json")
+    picture = drawing.output_kind(output) if output else None
+    if picture and format not in (None, "dot"):
+        raise UsageError(f"-o {output} draws the Graphviz picture", "drop --format, or use .txt")
+    e = _read_expression(expr)
+    names = e.wrt(wrt.split(",") if wrt is not None else None) if at is not None else None
+    point = _one_point(e, at) if at is not None else None
+    if point is not None:
+        e._single_output("graph --at")
+    boxes = drawing.boxes(e, point, names)
+    fmt = "dot" if picture else format or "text"
+    if fmt == "json":
+        text = drawing.to_json(e, boxes, point, names)
+    elif fmt == "dot":
+        text = drawing.to_dot(boxes, digits)
+    elif fmt == "mermaid":
+        text = drawing.to_mermaid(boxes, digits)
+    else:
+        text = drawing.to_text_tree(boxes, digits)
+    if picture:
+        drawing.render_with_graphviz(text, output)
+    elif output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+
+
+@app.command()
+def plot(
+    expr: Expr,
+    range_: Annotated[str, typer.Option("--range", metavar="A:B", help="The x range.")] = "-3:3",
+    grad: Annotated[bool, typer.Option("--grad/--no-grad", help="Draw f′ too.")] = True,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE.png", show_default=False,
+                     help="Write a PNG (needs the plot extra: matplotlib)."),
+    ] = None,
+    no_color: NoColor = False,
+) -> None:  # fmt: skip
+    """f and f′ of one variable, in the terminal or into a PNG.
+
+    Example: adcli plot "x*sigmoid(x)/(x**2+1)" --range -10:10
+    """
+    e = _read_expression(expr)
+    if len(e.variables) != 1:
+        raise UsageError(
+            f"plot draws a function of one variable; this one has {len(e.variables)}"
+            + (f" ({', '.join(e.variables)})" if e.variables else ""),
+            "write the other variables' values into the expression",
+        )
+    lo, hi = _range(range_)
+    from . import plotting
+
+    curves = plotting.Curves(e, lo, hi)
+    if output:
+        plotting.png_curves(curves, grad, output)
+    else:
+        color = sys.stdout.isatty() and not (no_color or os.environ.get("NO_COLOR"))
+        print(plotting.terminal_curves(curves, grad, color))
+    for note in curves.notes(grad):
+        _note(note)
+
+
+def _range(spec: str) -> tuple[float, float]:
+    parts = spec.split(":")
+    try:
+        lo, hi = (float(p) for p in parts) if len(parts) == 2 else (None, None)
+    except ValueError:
+        lo = hi = None
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise UsageError(f"--range {spec} is not a range", "write A:B with A < B, e.g. -3:3")
+    return lo, hi
+
+
 def _one_point(e: Expression, spec: str | None, option: str = "--at") -> list[float]:
     if not spec:
         if e.variables:
@@ -422,6 +527,8 @@ def minimize(
     maximize: Annotated[bool, typer.Option("--maximize", help="Ascend instead.")] = False,
     every: Every = None, trace: Trace = None, compare: Compare = None,
     format: Format = None, digits: Digits = 6, no_color: NoColor = False,
+    plot: Annotated[bool, typer.Option(
+        "--plot", help="Draw the path over f (one variable) or its contour lines (two).")] = False,
 ) -> None:  # fmt: skip
     """Gradient descent with a trace, the stop reason and a diagnosis.
 
@@ -455,10 +562,28 @@ def minimize(
             run, e.variables, out.fmt, shown_trace, every, sys.stdout, sys.stderr, console, digits
         )
         failed, interrupted = run.reason == "diverged", run.reason == "interrupted"
+        if plot:
+            _plot_descent(e, run, out)
     if interrupted:
         raise typer.Exit(130)
     if failed:
         raise typer.Exit(1)
+
+
+def _plot_descent(e: Expression, run, out: Output) -> None:
+    from . import plotting
+
+    color = sys.stdout.isatty() and not out.no_color
+    path = list(run.steps.points)
+    if len(e.variables) == 1:
+        lo, hi = plotting.path_range(path)
+        curves = plotting.Curves(e, lo, hi)
+        values = [float(v) for v in e(**{e.variables[0]: plotting.np.asarray(path)})]
+        print(plotting.terminal_path_1d(curves, path, values, color))
+    elif len(e.variables) == 2:
+        print(plotting.terminal_path_2d(e, path, color))
+    else:
+        _note(f"--plot draws one or two variables; this expression has {len(e.variables)}")
 
 
 def _start(e: Expression, spec: str) -> dict[str, float]:
