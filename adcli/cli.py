@@ -20,12 +20,14 @@ from .points import from_spec, parse_at, read_text
 from .pointwise import write_rows
 from .render import (
     FORMATS,
+    PASTED,
     TABLES,
     Columns,
     RowWriter,
     full,
     node_json,
     node_table,
+    pasted_lines,
     tangent_table,
 )
 
@@ -56,7 +58,8 @@ Format = Annotated[
     str | None,
     typer.Option(
         "--format", "-f", metavar="FORMAT", show_default=False,
-        help="table, plain, csv, json or markdown (default: table on a terminal, else plain).",
+        help="table, plain, csv, json, markdown or latex (default: table on a terminal, "
+        "else plain).",
     ),
 ]  # fmt: skip
 Digits = Annotated[
@@ -118,11 +121,11 @@ class Output:
         return self._console
 
     def say(self, text: str) -> None:
-        """Lines under a table: through rich on a terminal, as they are in Markdown."""
+        """Lines under a table: through rich on a terminal, as text to paste otherwise."""
         if self.fmt == "table":
             self.console.print(text)
-        else:  # Markdown: a blank line ends the table, two spaces end a line
-            sys.stdout.write("\n" + text.replace("\n", "  \n") + "\n")
+        else:
+            sys.stdout.write(pasted_lines(text.split("\n"), self.fmt))
 
     def writer(self, columns: Columns) -> RowWriter:
         return RowWriter(
@@ -557,7 +560,7 @@ def minimize(
     else:
         with _progress(steps) as on_step:
             run = e.minimize(point, method=method, on_step=on_step, **options)
-        shown_trace = trace if trace is not None else out.fmt in ("table", "json", "markdown")
+        shown_trace = trace if trace is not None else out.fmt in ("table", "json", *PASTED)
         write_run(
             run, e.variables, out.fmt, shown_trace, every, sys.stdout, sys.stderr, console, digits
         )

@@ -11,8 +11,9 @@ import math
 from collections.abc import Sequence
 from typing import IO, Any
 
-FORMATS = ("table", "plain", "csv", "json", "markdown")
-TABLES = ("table", "markdown")  # formats that round to --digits and wait for all rows
+FORMATS = ("table", "plain", "csv", "json", "markdown", "latex")
+TABLES = ("table", "markdown", "latex")  # formats that round to --digits and wait for all rows
+PASTED = ("markdown", "latex")  # tables as text to paste into notes
 
 
 class Column:
@@ -23,9 +24,10 @@ class Column:
 
 
 def show_table(columns: list[Column], rows: list[list[str]], fmt: str, console, out: IO[str]):
-    """Rows of text as a rich table on the console, or as a GitHub Markdown table."""
-    if fmt == "markdown":
-        out.write(markdown(columns, rows))
+    """Rows of text as a rich table on the console, a GitHub Markdown table or a
+    LaTeX ``tabular``."""
+    if fmt in PASTED:
+        out.write(markdown(columns, rows) if fmt == "markdown" else latex(columns, rows))
         out.flush()
         return
     from rich.table import Table
@@ -50,6 +52,62 @@ def markdown(columns: list[Column], rows: list[list[str]]) -> str:
     lines.append("|" + "|".join("---:" if c.right else "---" for c in columns) + "|")
     lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+    "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
+}  # fmt: skip
+_LATEX_MATH = {
+    "∂": r"\partial", "∇": r"\nabla", "‖": r"\|", "·": r"\cdot", "σ": r"\sigma",
+    "≤": r"\le", "≥": r"\ge", "…": r"\ldots", "ẋ": r"\dot{x}", "²": "^2",
+}  # fmt: skip
+_LATEX_PLAIN = {"−": "-", "′": "'", "↑": "", "—": "--", "–": "--"}
+
+
+def latex_text(text: str) -> str:
+    """Plain text for LaTeX: its special characters escaped, and the few symbols the
+    tables use (∂, ∇, ‖, ·, a dotted x) written as math, so pdflatex needs no
+    unicode setup."""
+    out = []
+    for ch in text:
+        if ch in _LATEX_SPECIAL:
+            out.append(_LATEX_SPECIAL[ch])
+        elif ch in _LATEX_MATH:
+            out.append(f"${_LATEX_MATH[ch]}$")
+        elif ch in _LATEX_PLAIN:
+            out.append(_LATEX_PLAIN[ch])
+        elif ch == "\u0307" and out:  # combining dot: ẋ
+            out[-1] = rf"$\dot{{{out[-1]}}}$"
+        else:
+            out.append(ch)
+    return "".join(out).replace("--", "-{}-")  # not an en dash: --steps stays an option
+
+
+def latex(columns: list[Column], rows: list[list[str]]) -> str:
+    """A ``tabular`` with ``\\hline`` rules (no package needed); a line break inside a
+    cell becomes a nested ``tabular`` stacking the lines."""
+
+    def cell(text: str) -> str:
+        lines = [latex_text(t) for t in text.split("\n")]
+        if len(lines) == 1:
+            return lines[0]
+        return r"\begin{tabular}[t]{@{}l@{}}" + r" \\ ".join(lines) + r"\end{tabular}"
+
+    spec = "".join("r" if c.right else "l" for c in columns)
+    lines = [rf"\begin{{tabular}}{{{spec}}}", r"\hline"]
+    lines.append(" & ".join(cell(c.title) for c in columns) + r" \\")
+    lines.append(r"\hline")
+    lines += [" & ".join(cell(v) for v in r) + r" \\" for r in rows]
+    lines += [r"\hline", r"\end{tabular}"]
+    return "\n".join(lines) + "\n"
+
+
+def pasted_lines(lines: list[str], fmt: str) -> str:
+    """Lines under a pasted table: Markdown hard breaks, or LaTeX paragraphs."""
+    if fmt == "latex":
+        return "\n" + "\\\\\n".join(latex_text(t) for t in lines) + "\n"
+    return "\n" + "  \n".join(lines) + "\n"
 
 
 def full(value: float) -> str:
@@ -265,8 +323,8 @@ def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], cons
     ]  # fmt: skip
     show_table(columns, cells, fmt, console, out)
     lines = [f"note: {k}" for k in result.kinks] + [summary]
-    if fmt == "markdown":
-        out.write("\n" + "  \n".join(lines) + "\n")
+    if fmt in PASTED:
+        out.write(pasted_lines(lines, fmt))
     else:
         for line in lines:
             console.print(line)
@@ -298,8 +356,8 @@ def write_hessian(h, eigs, kind, names, fmt: str, out: IO[str], err: IO[str], co
     cells = [[f"∂/∂{n}", *(rounded(v, digits) for v in row)] for n, row in zip(names, h)]
     show_table(columns, cells, fmt, console, out)
     lines = [f"eigenvalues: {', '.join(rounded(e, digits) for e in eigs)}", f"kind: {kind}"]
-    if fmt == "markdown":
-        out.write("\n" + "  \n".join(lines) + "\n")
+    if fmt in PASTED:
+        out.write(pasted_lines(lines, fmt))
     else:
         for line in lines:
             console.print(line)

@@ -104,6 +104,12 @@ def _table(run: Run, names: Sequence[str], rows: list[Step], fmt: str, console, 
     if fmt == "markdown":
         out.write(f"\n{summary}\n\n**{run.reason}**: {run.diagnosis}\n")
         return
+    if fmt == "latex":
+        from .render import latex_text
+
+        out.write(f"\n{latex_text(summary)}\n\n\\textbf{{{latex_text(run.reason)}}}: "
+                  f"{latex_text(run.diagnosis)}\n")  # fmt: skip
+        return
     from rich.text import Text
 
     style = (
