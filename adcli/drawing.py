@@ -207,6 +207,9 @@ def render_with_graphviz(source: str, path: str) -> None:
         )
         if done.returncode != 0:
             raise MissingTool(f"Graphviz's dot failed: {done.stderr.decode().strip()}")
+        umask = os.umask(0)  # mkstemp made the file 0600: give it a new file's mode
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)
         os.replace(partial, path)
     finally:
         if os.path.exists(partial):
