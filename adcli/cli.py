@@ -374,8 +374,11 @@ def graph(
     if picture:
         drawing.render_with_graphviz(text, output)
     elif output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        except OSError as error:
+            raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
     else:
         print(text)
 
@@ -623,6 +626,36 @@ class _progress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+@app.command()
+def codegen(
+    expr: Expr, wrt: Wrt = None,
+    numpy: Annotated[bool, typer.Option("--numpy", help="For numpy arrays, in chunks.")] = False,
+    name: Annotated[str, typer.Option("--name", help="The function's name.")] = "f",
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", show_default=False,
+                     help="Write the module to FILE (default: standard output)."),
+    ] = None,
+) -> None:  # fmt: skip
+    """A Python module whose function returns the value and the gradient, as straight-line
+    code: the forward pass, then the backward pass, one line per node.
+
+    Example: adcli codegen "x*sigmoid(x)/(x**2+1)" -o f.py && python3 f.py 2
+    """
+    from .codegen import python_module
+
+    e = _read_expression(expr)
+    text = python_module(e, wrt.split(",") if wrt is not None else None, name, numpy)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as error:
+        raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

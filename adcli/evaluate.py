@@ -67,6 +67,12 @@ class Compiled:
     # --- scalar form ----------------------------------------------------------
 
     @property
+    def steps(self) -> list[tuple[int, str, tuple[int, ...]]]:
+        """The nodes to compute, in order, as ``(node, op, inputs)``; ``pow(x, 2)`` is
+        ``mul(x, x)``. Every form runs these; ``adcli codegen`` prints them."""
+        return self._steps
+
+    @property
     def small(self) -> bool:
         """Small enough to run as generated source (see the module's doc)."""
         return len(self._steps) <= SOURCE_LIMIT
@@ -164,8 +170,8 @@ class Compiled:
 
     # --- array form -----------------------------------------------------------
 
-    def _chunk_plan(self) -> tuple[list[tuple[str, str, list]], list[tuple[str, Any]], int]:
-        """Array steps ``(op, target, inputs)`` with buffers recycled after their last use.
+    def chunk_plan(self) -> tuple[list[tuple[int, str, str, list]], list[tuple[str, Any]], int]:
+        """Array steps ``(node, op, target, inputs)``, buffers recycled after their last use.
 
         Storage names: ``a<i>`` inputs, ``o<k>`` outputs, ``b<j>`` buffers; a constant
         input is its float. Returns the steps, the copies into outputs left to do
@@ -196,7 +202,7 @@ class Compiled:
                 n_buffers += 1
             inputs = [storage[a] if a in storage else g.value[a] for a in args]
             storage[n] = target
-            steps.append((op, target, inputs))
+            steps.append((n, op, target, inputs))
         copies = [
             (f"o{k}", storage[o] if o in storage else g.value[o])
             for k, o in enumerate(self.outputs)
@@ -205,7 +211,7 @@ class Compiled:
         return steps, copies, n_buffers
 
     def _compile_chunk(self, np: Any):
-        steps, copies, n_buffers = self._chunk_plan()
+        steps, copies, n_buffers = self.chunk_plan()
         n_in, n_out = len(self.params), len(self.outputs)
         if len(steps) <= SOURCE_LIMIT:
             env: dict[str, Any] = {"_inf": math.inf, "_nan": math.nan}
@@ -214,7 +220,7 @@ class Compiled:
                 return _literal(x) if isinstance(x, float) else x
 
             body = []
-            for op, target, inputs in steps:
+            for _, op, target, inputs in steps:
                 env[f"_{op}"] = OPS[op].array(np)
                 body.append(f"    _{op}({', '.join(map(text, inputs))}, out={target})")
             body += [f"    {o}[...] = {text(src)}" for o, src in copies]
@@ -235,7 +241,7 @@ class Compiled:
                 return n_in + n_out + n_buffers + len(constants) - 1
             return index[name]
 
-        plan = [(OPS[op].array(np), at(t), [at(i) for i in ins]) for op, t, ins in steps]
+        plan = [(OPS[op].array(np), at(t), [at(i) for i in ins]) for _, op, t, ins in steps]
         moves = [(at(o), at(src)) for o, src in copies]
 
         def chunk(*storage: Any) -> None:
