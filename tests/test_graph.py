@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +113,30 @@ def test_mermaid_is_a_flowchart_whose_edges_join_declared_nodes(run, expr, at):
             declared.add(int(line.split("[")[0].split("(")[0].strip()[1:]))
         else:
             assert {int(edge.group(1)), int(edge.group(3))} <= declared, line
+
+
+MERMAID = os.environ.get("ADCLI_MERMAID")  # a folder with mermaid and jsdom installed
+
+
+@pytest.mark.skipif(not MERMAID and not os.environ.get("ADCLI_CI"),
+                    reason="Mermaid's parser is installed by .ci/run")  # fmt: skip
+def test_mermaid_output_parses_with_mermaids_own_parser(run, tmp_path):
+    assert MERMAID, "ADCLI_MERMAID is not set: .ci/run installs Mermaid's parser"
+    files = []
+    for k, (expr, at) in enumerate([(SEED, "2"), ("min(x, y)/(x + 2)", "x=1,y=2"),
+                                    ("t1 = sigmoid(x); y = t1*x", "2")]):  # fmt: skip
+        for args in (["--at", at], []):
+            path = tmp_path / f"g{k}{len(args)}.mmd"
+            path.write_text(run("graph", expr, *args, "--format", "mermaid").out)
+            files.append(str(path))
+    broken = tmp_path / "broken.mmd"
+    broken.write_text('flowchart LR\n  n1["x" --> n2\n')  # the parser must be able to fail
+    script = shutil.copy(Path(__file__).with_name("mermaid_parse.mjs"), MERMAID)
+    done = subprocess.run(["node", script, *files, str(broken)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    lines = done.stdout.splitlines()
+    assert [line.split()[1] for line in lines] == ["ok"] * len(files) + ["FAIL"], done.stdout
+    assert all(line.endswith("flowchart-v2") for line in lines[:-1])
 
 
 def test_graph_mistakes_are_usage_errors(run):
