@@ -374,11 +374,7 @@ def graph(
     if picture:
         drawing.render_with_graphviz(text, output)
     elif output:
-        try:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-        except OSError as error:
-            raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
+        _write_text(output, text + "\n")
     else:
         print(text)
 
@@ -650,12 +646,17 @@ def codegen(
     text = python_module(e, wrt.split(",") if wrt is not None else None, name, numpy)
     if output is None:
         sys.stdout.write(text)
-        return
+    else:
+        _write_text(output, text)
+
+
+def _write_text(path: str, text: str) -> None:
+    """``-o FILE`` for text; a path that cannot be written is the user's to fix."""
     try:
-        with open(output, "w", encoding="utf-8") as f:
+        with open(path, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as error:
-        raise UsageError(f"cannot write {output}: {error.strerror or error}") from None
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -159,6 +159,17 @@ class Graph:
                     needed[a] = True
         return needed
 
+    def uses(self, roots: list[int]) -> list[int]:
+        """How many operations below the roots read each node (a node read twice by
+        one operation, as in ``x*x``, counts once); 0 outside the roots' ancestors."""
+        needed = self.ancestors(roots)
+        uses = [0] * len(needed)
+        for n in range(len(needed)):
+            if needed[n]:
+                for a in set(self.args[n]):
+                    uses[a] += 1
+        return uses
+
     def descendants(self, sources: list[int]) -> list[bool]:
         """Which nodes depend on any of the sources (the sources included)."""
         reached = [False] * len(self.op)

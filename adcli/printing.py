@@ -181,17 +181,12 @@ def _operation(g: Graph, n: int, parts) -> tuple[str, int]:
 def shared_labels(g: Graph, roots: list[int]) -> dict[int, str]:
     """Names ``t1, t2, …`` for the operations the roots use more than once, in order,
     skipping names the expression already uses for its variables."""
-    needed = g.ancestors(roots)
-    uses = [0] * len(needed)
-    for n in range(len(needed)):
-        if needed[n]:
-            for a in set(g.args[n]):
-                uses[a] += 1
+    uses = g.uses(roots)
     taken = set(g.variables)
     labels: dict[int, str] = {}
     k = 0
-    for n in range(len(needed)):
-        if needed[n] and uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in roots:
+    for n in range(len(uses)):
+        if uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in roots:
             k += 1
             while f"t{k}" in taken:
                 k += 1

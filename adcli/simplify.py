@@ -239,11 +239,7 @@ def simplified(g: Graph, roots: list[int]) -> tuple[Graph, list[int]]:
     out = SimplifyingGraph()
     new: dict[int, int] = {}
     needed = g.ancestors(roots)
-    uses = [0] * len(needed)
-    for n in range(len(needed)):
-        if needed[n]:
-            for a in set(g.args[n]):
-                uses[a] += 1
+    uses = g.uses(roots)
     for name in g.variables:  # keep the variables' order
         out.var(name)
     for n in range(len(needed)):
