@@ -54,13 +54,42 @@ class BindingError(AdcliError):
 
 
 def not_a_variable(name: str, variables) -> BindingError:
-    """A binding or --wrt name that is not a free variable: say what the variables are."""
+    """A binding or --wrt name that is not a free variable: say what the variables are,
+    and which of them only looks like it (a Cyrillic х for a Latin x)."""
     from .ops import CONSTANTS
 
     listed = ", ".join(variables) if variables else "none"
     if name in CONSTANTS:
         return BindingError(f"{name} is a constant and cannot be bound (variables: {listed})")
-    return BindingError(f"{name} is not a variable of the expression (variables: {listed})")
+    twin = next((v for v in variables if look_alike(v, name)), None)
+    hint = None
+    if twin is not None:
+        hint = f"the expression's {twin} is {spelled(twin)}; you wrote {spelled(name)}"
+    return BindingError(f"{name} is not a variable of the expression (variables: {listed})", hint)
+
+
+# Letters of other scripts drawn like Latin ones: a formula typed on a Cyrillic or
+# Greek keyboard can hold a variable that looks like x and is not.
+_SKELETON = str.maketrans(
+    "аеорсухіјѕԁһԛԝАВЕКМНОРСТХІЈЅαοιкνυτ",
+    "aeopcyxijsdhqwABEKMHOPCTXIJSaoiKvuT",
+)
+
+
+def skeleton(name: str) -> str:
+    """The name with look-alike letters of other scripts read as Latin ones."""
+    return name.translate(_SKELETON)
+
+
+def look_alike(a: str, b: str) -> bool:
+    """Two different names that are drawn the same."""
+    return a != b and skeleton(a) == skeleton(b)
+
+
+def spelled(name: str) -> str:
+    """``х (U+0445)``: a name with the code points of its non-ASCII letters."""
+    codes = ", ".join(f"U+{ord(c):04X}" for c in name if not c.isascii())
+    return f"{name} ({codes})" if codes else f"{name} (ASCII)"
 
 
 def no_value(name: str, hint: str | None = None) -> BindingError:

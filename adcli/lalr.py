@@ -13,6 +13,9 @@ import re
 from typing import Any
 
 END = "$END"
+SEP = "SEP"  # the statement separator: a blank inside brackets
+OPENERS = frozenset({"LPAR", "LSQB"})
+CLOSERS = frozenset({"RPAR", "RSQB"})
 
 
 class Token(str):
@@ -85,47 +88,92 @@ class Machine:
             "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
         )
         self.ignore = frozenset(lark.lexer_conf.ignore)
+        self.terminals = sorted(
+            {s for row in self.actions.values() for s in row if s == END or s.isupper()}
+        )
         # Terminals whose text reaches a callback; the callbacks drop the others.
         self.keep = frozenset(
             sym.name for rule in callbacks for sym in rule.expansion
             if sym.is_term and not sym.filter_out
         )  # fmt: skip
 
-    def expected(self, state: int) -> list[str]:
-        return [s for s in self.actions[state] if s == END or s.lstrip("_").isupper()]
+    def acceptable(self, states: list[int]) -> list[str]:
+        """The terminals that the parser in ``states`` can take next.
 
-    def run(self, text: str) -> Any:
-        """Parse ``text``, calling the rule callbacks; the value of the start rule."""
+        LALR tables reduce on a lookahead before they know that it fits (their
+        states share lookaheads), so the row of the state where an error shows
+        lists too few terminals (``*`` is gone once ``x`` was reduced to a sum)
+        or too many. Each terminal is tried on a copy of the stack instead.
+        """
+        return [kind for kind in self.terminals if self._accepts(list(states), kind)]
+
+    def _accepts(self, states: list[int], kind: str) -> bool:
+        actions = self.actions
+        while True:
+            action = actions[states[-1]].get(kind)
+            if action is None:
+                return False
+            if action.__class__ is int:
+                return True
+            n, _, origin = action
+            del states[len(states) - n :]
+            states.append(actions[states[-1]][origin])
+            if kind == END and states[-1] == self.end:
+                return True
+
+    def run(self, text: str, stop: int | None = None) -> Any:
+        """Parse ``text``, calling the rule callbacks; the value of the start rule.
+
+        With ``stop``, nothing is built: the state stack just before the token at
+        offset ``stop`` is returned (to say what was expected there).
+        """
         actions, match, ignore, keep = self.actions, self.regex.match, self.ignore, self.keep
+        build = stop is None
         end_state = self.end
         states: list[int] = [self.start]
         values: list[Any] = []
         push_state, push_value = states.append, values.append
         pos, size = 0, len(text)
+        depth = 0  # open brackets: inside them a new line is a blank, as in Python
         while True:
             if pos < size:
                 m = match(text, pos)
                 if m is None:
-                    raise SyntaxFailure(pos, None, self.expected(states[-1]))
+                    if not build:
+                        return states
+                    raise SyntaxFailure(pos, None, self._expected_at(text, pos))
                 kind = m.lastgroup
                 pos = m.end()
                 if kind in ignore:
                     continue
+                if kind == SEP:
+                    if depth and ";" not in m.group():
+                        continue
+                elif kind in OPENERS:
+                    depth += 1
+                elif kind in CLOSERS and depth:
+                    depth -= 1
+                if not build and m.start() >= stop:
+                    return states
                 if kind in keep:
                     token = Token(m.group())
                     token.type, token.pos = kind, m.start()
                 else:  # punctuation: the callbacks drop it, so no object is made
                     token = kind
             else:
+                if not build:
+                    return states
                 kind = token = END
             row = actions[states[-1]]
             while True:
                 action = row.get(kind)
                 if action is None:
+                    if not build:
+                        return states
                     start = size if kind == END else m.start()
                     found = Token("" if kind == END else m.group())
                     found.type, found.pos = kind, start
-                    raise SyntaxFailure(start, found, self.expected(states[-1]))
+                    raise SyntaxFailure(start, found, self._expected_at(text, start))
                 if action.__class__ is int:  # shift
                     push_state(action)
                     push_value(token)
@@ -138,9 +186,14 @@ class Machine:
                     if n:
                         del states[-n:]
                         del values[-n:]
-                    push_value(callback(children))
+                    push_value(callback(children) if build else None)
                 row = actions[states[-1]]
                 push_state(row[origin])
                 row = actions[states[-1]]
                 if kind == END and states[-1] == end_state:
                     return values[-1]
+
+    def _expected_at(self, text: str, pos: int) -> list[str]:
+        """What the grammar takes at offset ``pos``: the text before it is parsed
+        again, building nothing, and each terminal is tried there (errors only)."""
+        return self.acceptable(self.run(text, stop=pos))

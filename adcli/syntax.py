@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import ParseError
+from .errors import ParseError, skeleton, spelled
 from .graph import Graph
 from .ops import CONSTANTS, FUNCTIONS
 
@@ -22,12 +22,16 @@ _GRAMMAR_PATHS = (
 
 
 class Program:
-    """What a text defines: the graph, its outputs and its free variables."""
+    """What a text defines: the graph, its outputs and its free variables, and the
+    warnings about it (an assignment nothing reads)."""
 
-    def __init__(self, text: str, graph: Graph, outputs: list[int]) -> None:
+    def __init__(
+        self, text: str, graph: Graph, outputs: list[int], warnings: list[str] | None = None
+    ) -> None:
         self.text = text
         self.graph = graph
         self.outputs = outputs
+        self.warnings = warnings or []
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -69,6 +73,22 @@ def _cache_file() -> str | bool:
     return os.path.join(folder, f"grammar-lark-{__version__}.cache")
 
 
+MAX_WARNINGS = 5  # unused assignments named one by one; the rest are counted
+
+
+class _Statement:
+    """A statement's place in the text: where it starts and ends, and what follows."""
+
+    __slots__ = ("name", "node", "start", "end", "separator", "next_start")
+
+    def __init__(self, name: str | None, node: int | None) -> None:
+        self.name = name  # None: an unnamed expression (or comma list)
+        self.node = node  # what an assignment names
+        self.start = self.end = 0
+        self.separator = ""  # the text between it and the next statement
+        self.next_start = -1  # where the next statement starts; -1 for the last
+
+
 class _Builder:
     """Builds the graph while the parser reduces rules; ``reset`` before each parse."""
 
@@ -77,17 +97,109 @@ class _Builder:
         self.graph = Graph()
         self.assigned: dict[str, int] = {}
         self.free: set[str] = set()
+        self.read: set[str] = set()  # assigned names read by a later statement
+        self.assignments: list[_Statement] = []
         self.last_outputs: list[int] = []
+        self.warnings: list[str] = []
 
     def _error(self, message: str, token, hint: str | None = None) -> ParseError:
         return ParseError(message, self.text, *_position(self.text, token.pos), hint)
 
+    def _error_at(self, message: str, pos: int, hint: str | None = None) -> ParseError:
+        return ParseError(message, self.text, *_position(self.text, pos), hint)
+
     # statements
     def start(self, children):
+        last = next(c for c in children if isinstance(c, _Statement))
+        last.end = len(self.text)
+        self._check_unused(last)
+        self._check_look_alikes()
         return self.last_outputs
 
     def program(self, children):
-        return None  # each statement has done its work as it was reduced
+        """A statement has been read: place it, and refuse the one before it if its
+        value would be lost (SPEC §8: ``x*2; x*3`` must not print 15)."""
+        if len(children) == 1:
+            statement = children[0]
+            statement.start = _content_start(self.text)
+        else:
+            previous, separator, statement = children
+            statement.start = separator.pos + len(separator)
+            previous.end, previous.separator = separator.pos, str(separator)
+            previous.next_start = statement.start
+            if previous.name is None:
+                raise self._lost(previous)
+        if statement.name is not None:
+            self.assignments.append(statement)
+        return statement
+
+    def _lost(self, statement: _Statement) -> ParseError:
+        what = self._snippet(statement.start, statement.end)
+        line = self._continued(statement)
+        if line:
+            hint = f"did line {line} mean to continue it? wrap the formula in (...)"
+        else:
+            then = self._snippet(statement.next_start, len(self.text), until_separator=True)
+            hint = (
+                f"only the last statement is the result: name it (a = {what}), "
+                f"or list several outputs with commas: {what}, {then}"
+            )
+        message = f"{what} is not the last statement and has no name: its value would be lost"
+        return self._error_at(message, statement.start, hint)
+
+    def _continued(self, statement: _Statement) -> int:
+        """The line number of a ``+``/``-`` line that follows ``statement`` on a new
+        line (a formula broken where it was meant to go on), else 0."""
+        if "\n" not in statement.separator or self.text[statement.next_start] not in "+-":
+            return 0
+        return _position(self.text, statement.next_start)[0]
+
+    def _check_unused(self, last: _Statement) -> None:
+        """An assignment that nothing reads is a warning, or an error when the next
+        line starts with ``+``/``-``: ``a = w*x`` then ``+ b`` must not drop ``w*x``."""
+        needed = None
+        unused = []
+        for statement in self.assignments:
+            if statement is last or statement.name in self.read:
+                continue
+            if needed is None:
+                needed = self.graph.ancestors(self.last_outputs)
+            if needed[statement.node]:
+                continue  # an equal statement is read under another name
+            line = self._continued(statement)
+            if line:
+                what = self._snippet(statement.start, statement.end)
+                message = f"{what} is never used; did line {line} mean to continue it?"
+                raise self._error_at(message, statement.start, "wrap the formula in (...)")
+            unused.append(statement)
+        for statement in unused[:MAX_WARNINGS]:
+            line = _position(self.text, statement.start)[0]
+            what = self._snippet(statement.start, statement.end)
+            self.warnings.append(
+                f"line {line}: {what} is never used (only the last statement is the result)"
+            )
+        if len(unused) > MAX_WARNINGS:
+            self.warnings.append(f"... and {len(unused) - MAX_WARNINGS} more assignments that "
+                                 "nothing reads")  # fmt: skip
+
+    def _check_look_alikes(self) -> None:
+        """Two names drawn alike (a Latin x and a Cyrillic х) are two variables: warn."""
+        seen: dict[str, str] = {}
+        for name in [*self.graph.variables, *self.assigned]:
+            key = skeleton(name)
+            other = seen.setdefault(key, name)
+            if other != name:
+                self.warnings.append(f"{spelled(other)} and {spelled(name)} look alike but "
+                                     "are different names")  # fmt: skip
+
+    def _snippet(self, start: int, end: int, until_separator: bool = False, width: int = 40):
+        """A statement's text on one line, comments dropped, shortened to ``width``."""
+        text = self.text[start:end]
+        if until_separator:
+            text = re.split(r"[;\n]", text, maxsplit=1)[0]
+        text = " ".join(line.split("#", 1)[0] for line in text.split("\n"))
+        text = " ".join(text.split())
+        return text if len(text) <= width else text[: width - 1] + "…"
 
     def assign(self, children):
         token, node = children
@@ -110,11 +222,11 @@ class _Builder:
         if self.graph.op[node] not in ("const", "var"):
             self.graph.name(node, name)
         self.last_outputs = [node]
-        return node
+        return _Statement(name, node)
 
     def outputs(self, nodes):
         self.last_outputs = list(nodes)
-        return nodes
+        return _Statement(None, None)
 
     # operators
     def add(self, c):
@@ -146,6 +258,7 @@ class _Builder:
         token = c[0]
         name = str(token)
         if name in self.assigned:
+            self.read.add(name)
             return self.assigned[name]
         if name in CONSTANTS:
             return self.graph.const(CONSTANTS[name])
@@ -175,6 +288,12 @@ class _Builder:
         import difflib
 
         name = str(token)
+        known = _OTHER_NAMES.get(name) or _OTHER_NAMES.get(name.lower())
+        if known is None and name.lower() in FUNCTIONS:
+            known = name.lower()
+        if known is not None:
+            fix = f"write {known}" if "(" in known else f"did you mean {known}?"
+            return self._error(f"unknown function {name}", token, fix)
         close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
         if close:
             return self._error(f"unknown function {name}", token, f"did you mean {close[0]}?")
@@ -185,14 +304,66 @@ class _Builder:
         )
 
 
+# Names that other tools and textbooks give adcli's functions (ln, tg, arctan, sh
+# in Polish and Ukrainian texts), and functions adcli spells with others.
+_OTHER_NAMES = {
+    "ln": "log", "lg": "log10", "lb": "log2", "tg": "tan", "arctg": "atan",
+    "arctan": "atan", "arcsin": "asin", "arccos": "acos", "arsinh": "asinh",
+    "arcosh": "acosh", "artanh": "atanh", "sh": "sinh", "ch": "cosh", "th": "tanh",
+    "logistic": "sigmoid", "expit": "sigmoid", "fabs": "abs", "sgn": "sign",
+    "ctg": "1/tan(x)", "cot": "1/tan(x)", "sec": "1/cos(x)", "csc": "1/sin(x)",
+    "sqr": "x**2", "exp2": "2**x", "power": "pow",
+}  # fmt: skip
+
 _TERMINAL_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'",
     "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'**'",
-    "COMMA": "','", "EQUAL": "'='", "_SEP": "';' or a new line",
+    "COMMA": "','", "EQUAL": "'='", "SEP": "';' or a new line",
     "$END": "the end of the input",
 }  # fmt: skip
 
+# Characters that look like operators (copied from a document or typed on a phone)
+# and what to write instead (SPEC §8).
+_LOOKALIKES = {
+    "×": "*", "·": "*", "⋅": "*", "∙": "*", "∗": "*", "•": "*", "÷": "/", "∕": "/",
+    "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-", "＋": "+", "－": "-", "＊": "*",
+    "／": "/", "（": "(", "）": ")", "，": ",", "；": ";", "＝": "=", "＾": "^",
+}  # fmt: skip
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾", "0123456789-+()"))
+_INVISIBLE = {
+    "\u00a0": "a non-breaking space", "\u2009": "a thin space", "\u202f": "a narrow space",
+    "\u200b": "an invisible zero-width space", "\u2060": "an invisible word joiner",
+    "\ufeff": "an invisible byte-order mark", "\u3000": "a full-width space",
+}  # fmt: skip
+
+
+def _unexpected_character(text: str, pos: int, expected) -> tuple[str, str | None]:
+    """The message and the fix for a character no token starts with."""
+    char = text[pos]
+    if char in _SUPERSCRIPTS:
+        run = re.match(f"[{''.join(_SUPERSCRIPTS)}]+", text[pos:]).group()
+        power = "".join(_SUPERSCRIPTS[c] for c in run)
+        before = re.search(_ENDS_OPERAND, text[max(0, pos - 200) : pos])
+        base = before.group(1) if before and before.group(1) != ")" else "(...)"
+        power = power if re.fullmatch(r"\d+", power) else f"({power.strip('()')})"
+        message = f"unexpected superscript {run!r}: a power is written with **"
+        return message, f"write {base}**{power}"
+    if char in _LOOKALIKES:
+        return f"unexpected character {char!r}", f"write {_LOOKALIKES[char]}"
+    if char in _INVISIBLE:
+        return f"unexpected {_INVISIBLE[char]} ({char!r})", "replace it with a plain space"
+    if char == "√":
+        return "unexpected character '√'", "write sqrt(x)"
+    return f"unexpected character {char!r}", _expected(expected) if expected else None
+
+
 _ENDS_OPERAND = r"([\w.]+|\))\s*$"
+_BLANK = re.compile(r"(?:[\s;]|#[^\n]*)*")
+
+
+def _content_start(text: str) -> int:
+    """Where the first statement starts: after blanks, separators and comments."""
+    return _BLANK.match(text).end()
 
 
 def _describe(token_type: str) -> str:
@@ -215,9 +386,8 @@ def _parse_error(text: str, failure) -> ParseError:
     token, expected = failure.token, failure.expected
     line, column = _position(text, failure.pos)
     if token is None:
-        char = text[failure.pos]
-        return ParseError(f"unexpected character {char!r}", text, line, column,
-                          _expected(expected) if expected else None)  # fmt: skip
+        message, hint = _unexpected_character(text, failure.pos, expected)
+        return ParseError(message, text, line, column, hint)
     if token.type == "$END":
         if all(not ln.split("#", 1)[0].strip(" \t\r;") for ln in text.split("\n")):
             return ParseError("the expression is empty", text, 1, 1,
@@ -228,10 +398,13 @@ def _parse_error(text: str, failure) -> ParseError:
     if before and token.type in ("NAME", "NUMBER", "LPAR"):
         left = before.group(1) if before.group(1) != ")" else "(...)"
         right = str(token) if token.type != "LPAR" else "(...)"
+        if left in FUNCTIONS and token.type != "LPAR":
+            return ParseError(f"{left} is a function: its argument goes in parentheses", text,
+                              line, column, f"write {left}({right})")  # fmt: skip
         return ParseError("implicit multiplication is not supported", text, line, column,
                           f"write {left}*{right}")  # fmt: skip
-    if token.type == "_SEP":
-        what = "';'" if token.startswith(";") else "end of the line"
+    if token.type == "SEP":
+        what = "';'" if ";" in token else "end of the line"
     else:
         what = (
             f"{str(token)!r}"
@@ -256,4 +429,4 @@ def parse(text: str) -> Program:
         raise _parse_error(text, failure) from None
     finally:
         graph, builder.graph = builder.graph, None  # the next parse starts afresh
-    return Program(text, graph, list(outputs))
+    return Program(text, graph, list(outputs), builder.warnings)

@@ -1,0 +1,337 @@
+"""Point streams: point lines from a file or standard input, and every ``--at``
+option together (``parse_at``).
+
+Everything is lazy: a stream from standard input is read as it arrives and a bad
+line raises only when it is reached, so the rows before it are already written.
+Point lines are bare numbers, ``x=1,y=2``, or columns under a header, as people
+write CSV (quoted fields, ``;`` or tab separators, R's ``write.csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from .errors import BindingError, UsageError, no_value
+from .points import Point, Points, _decimal_comma_number, _named, _number, from_spec
+
+_QUOTED = re.compile(r'"[^"]*"')
+_HEADER_FIELD = re.compile(r"[^\W\d]")  # a column name starts with a letter or _
+# A character of neither numbers nor names: in a line of one field, the sign of
+# columns split by a separator adcli does not know (x|y).
+_STRANGE = re.compile(r"[^\w\s.+\-]")
+
+
+def from_lines(
+    lines: Iterable[str], variables: Sequence[str], source: str, note: Callable[[str], None]
+) -> Iterator[Point]:
+    """Points from lines: bare numbers, ``x=1,y=2``, or columns under a header or not.
+
+    The first line of columns decides the separator of every line after it and,
+    when it names columns, which field holds which variable. Each line is read when
+    it is reached: nothing is read ahead, and a bad line raises after the points
+    before it are taken.
+    """
+    numbered = enumerate(lines, 1)
+    first = True  # only the first line may be a header
+    for number, raw in numbered:
+        line = _content(raw)
+        if not line:
+            continue
+        where = f"line {number} of {source}: "
+        if "=" in line and '"' not in line:
+            yield _named_point(line, variables, where)
+            first = False
+            continue
+        layout = _Layout(_separator(line), variables)
+        try:
+            fields = layout.fields(line)
+            _check_separator(line, fields, variables)
+            if first and _is_header(fields):
+                layout.read_header(fields, source, note)
+            else:
+                yield layout.point(fields)
+        except UsageError as e:
+            raise UsageError(where + e.message, e.hint) from None
+        yield from layout.points(numbered, source)
+        return
+
+
+def _named_point(line: str, variables: Sequence[str], where: str) -> Point:
+    bound = _named(line, variables, where)
+    if any(len(v) != 1 for v in bound.values()):
+        raise UsageError(f"{where}ranges are for --at; give one value per name")
+    return [bound[v][0] for v in variables]
+
+
+def _content(raw: str) -> str:
+    """A line without its line end, end spaces and ``# comment`` (in quotes # is text);
+    "" for a blank line.
+
+    Tabs at the ends are kept: with tab as the separator, a line ending in a tab
+    has an empty last field. The blanks before a comment belong to the comment.
+    """
+    if "#" not in raw:
+        line = raw.strip(" \r\n")
+    elif '"' not in raw:
+        line = raw.split("#", 1)[0].rstrip().lstrip(" ")
+    else:
+        line = raw[: _comment_start(raw)].rstrip().lstrip(" ")
+    return "" if line.isspace() else line
+
+
+def _comment_start(raw: str) -> int:
+    inside = False
+    for i, char in enumerate(raw):
+        if char == '"':
+            inside = not inside  # a doubled "" inside quotes flips twice
+        elif char == "#" and not inside:
+            return i
+    return len(raw)
+
+
+def _separator(line: str) -> str | None:
+    """Tab, else ``;``, else ``,`` (``;`` first: a ``;`` file writes 1,5 for 1.5),
+    looked for outside quotes; None for blanks."""
+    bare = _QUOTED.sub("", line) if '"' in line else line
+    for separator in ("\t", ";", ","):
+        if separator in bare:
+            return separator
+    return None
+
+
+def _check_separator(line: str, fields: list[str], variables: Sequence[str]) -> None:
+    """A first line of one field with a character of neither numbers nor names is
+    columns split by a separator adcli does not know; for a single variable, a bad
+    number (``(1)``) is left to the message about numbers."""
+    if len(fields) != 1 or not _STRANGE.search(_QUOTED.sub("", line)):
+        return
+    if len(variables) != 1 or _HEADER_FIELD.match(fields[0]):
+        raise UsageError(
+            f"cannot tell how the columns are separated in {line!r}",
+            "separate the columns with commas, semicolons, tabs or spaces",
+        )
+
+
+def _is_header(fields: list[str]) -> bool:
+    """Names (or empty names, like the row-name column of R's ``write.csv``), not numbers."""
+    return all(not f or _HEADER_FIELD.match(f) for f in fields) and not _all_numbers(fields)
+
+
+def _all_numbers(fields: list[str]) -> bool:
+    try:
+        for f in fields:
+            float(f)
+    except ValueError:
+        return False
+    return True
+
+
+class _OneLine:
+    """The input of one ``csv.reader`` kept for the whole stream: a reader made for
+    each line costs four times the parse. A quoted field left open asks for the
+    next line and gets none, so the reader raises instead of reading ahead."""
+
+    def __init__(self) -> None:
+        self.line: str | None = None
+
+    def __iter__(self) -> _OneLine:
+        return self
+
+    def __next__(self) -> str:
+        line, self.line = self.line, None
+        if line is None:
+            raise StopIteration
+        return line
+
+
+class _Layout:
+    """How lines of columns split into fields, and which field holds which variable.
+
+    Its methods raise errors without the line's place; their callers add it.
+    """
+
+    def __init__(self, separator: str | None, variables: Sequence[str]) -> None:
+        self.separator = separator
+        self.variables = variables
+        self.number = _decimal_comma_number if separator == ";" else _number
+        self.columns: list[int] | None = None  # for each variable, its column in the header
+        self.width = 0
+        self._feed = _OneLine()
+        delimiter = separator or " "
+        self._csv = csv.reader(self._feed, delimiter=delimiter, skipinitialspace=True, strict=True)
+
+    def fields(self, line: str) -> list[str]:
+        if '"' in line:
+            return self._quoted_fields(line)
+        if self.separator is None:
+            return line.split()
+        return [f.strip() for f in line.split(self.separator)]
+
+    def _quoted_fields(self, line: str) -> list[str]:
+        self._feed.line = line
+        try:
+            fields = next(self._csv)
+        except csv.Error as e:
+            why = "a quote is not closed" if "end of data" in str(e) else str(e)
+            raise UsageError(f"cannot read the quoted fields of {line!r}: {why}") from None
+        return [f.strip() for f in fields]
+
+    def read_header(self, fields: list[str], source: str, note: Callable[[str], None]) -> None:
+        self.columns, self.width = _header(fields, self.variables, source, note), len(fields)
+
+    def point(self, fields: list[str]) -> Point:
+        number = self.number
+        if self.columns is not None:
+            if len(fields) != self.width:
+                raise _wrong_width(len(fields), self.width)
+            return [number(fields[c], "") for c in self.columns]
+        if len(fields) == len(self.variables):
+            return [number(f, "") for f in fields]
+        raise _wrong_count(len(fields), self.variables, self.separator)
+
+    def points(self, numbered: Iterator[tuple[int, str]], source: str) -> Iterator[Point]:
+        """The points of the lines after the first line of columns: the loop that a
+        stream of a million lines runs, so the common case is written out here."""
+        separator, point = self.separator, self.point
+        for number, raw in numbered:
+            line = raw.strip(" \r\n") if "#" not in raw else _content(raw)
+            if not line or line.isspace():
+                continue
+            if "=" in line and '"' not in line:
+                yield _named_point(line, self.variables, f"line {number} of {source}: ")
+                continue
+            try:
+                if '"' in line:
+                    fields = self._quoted_fields(line)
+                elif separator is None:
+                    fields = line.split()
+                else:
+                    fields = [f.strip() for f in line.split(separator)]
+                values = point(fields)
+            except UsageError as e:  # the place is written only for an error
+                raise UsageError(f"line {number} of {source}: {e.message}", e.hint) from None
+            yield values
+
+
+def _wrong_count(got: int, variables: Sequence[str], separator: str | None) -> UsageError:
+    hint = "write name=value pairs, or start the input with a header line naming the columns"
+    if separator == ",":  # 1,5 for one variable: a decimal comma, or two columns?
+        hint += "; with a decimal comma (1,5), separate the columns with ;"
+    listed = ", ".join(variables) or "none"
+    return UsageError(f"{got} value(s) for {len(variables)} variable(s) ({listed})", hint)
+
+
+def _wrong_width(got: int, width: int) -> UsageError:
+    hint = None
+    if got == width + 1:
+        hint = "R's write.table gives row names no header column: use write.csv or row.names=FALSE"
+    return UsageError(f"expected {width} values (the header's columns), got {got}", hint)
+
+
+def _header(
+    fields: list[str], variables: Sequence[str], source: str, note: Callable[[str], None]
+) -> list[int]:
+    """Each variable's column; the other columns are not read, and one note says so."""
+    for v in variables:
+        if v not in fields:
+            shown = ", ".join(f or "(unnamed)" for f in fields)
+            raise BindingError(f"the header of {source} has no column for {v}", f"columns: {shown}")
+        if fields.count(v) > 1:
+            at = " and ".join(str(i + 1) for i, f in enumerate(fields) if f == v)
+            raise BindingError(f"the header of {source} names {v} twice (columns {at})")
+    extra = [f or "(unnamed)" for f in fields if f not in variables]
+    if extra:
+        note(f"note: ignoring the columns {', '.join(extra)} of {source}: not variables")
+    return [fields.index(v) for v in variables]
+
+
+# --- sources of lines ------------------------------------------------------------
+
+
+def stdin_lines(flush: Callable[[], None]) -> Iterator[str]:
+    """Lines of standard input as they arrive, without a byte-order mark at the start.
+
+    Output is flushed just before each read that may wait, so a reader on the
+    other end of a pipe sees each row as soon as it is known, without a write
+    per row when the input comes fast.
+    """
+    lines = _stdin_lines(flush)
+    first = next(lines, None)
+    if first is not None:
+        yield first.removeprefix("\ufeff")  # as a file opened as utf-8-sig skips it
+        yield from lines
+
+
+def _stdin_lines(flush: Callable[[], None]) -> Iterator[str]:
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield from sys.stdin  # not a real file (a test runner's stream)
+        return
+    pending = b""
+    while True:
+        flush()
+        data = os.read(fd, 1 << 16)
+        if not data:
+            break
+        pending += data
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            yield _decode(line)
+    if pending:
+        yield _decode(pending)
+
+
+def _decode(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("standard input is not UTF-8 text") from None
+
+
+def read_text(path: str) -> str:
+    """A whole UTF-8 file (a byte-order mark is skipped), or a UsageError saying why not."""
+    return "".join(file_lines(path))
+
+
+def file_lines(path: str) -> Iterator[str]:
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            yield from f
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+    except ValueError:  # a path with a NUL byte
+        raise UsageError(f"cannot read {path!r}: not a file name") from None
+
+
+def parse_at(
+    specs: Sequence[str],
+    variables: Sequence[str],
+    flush: Callable[[], None],
+    note: Callable[[str], None],
+) -> Points:
+    """All the points that the ``--at`` options give, in order."""
+    if not specs:
+        if variables:
+            raise no_value(variables[0])
+        return Points([[]], 1)
+    parts: list[Points] = []
+    for spec in specs:
+        spec = spec.strip()
+        if spec == "-":
+            parts.append(
+                Points(from_lines(stdin_lines(flush), variables, "standard input", note), None)
+            )
+        elif spec.startswith("@"):
+            parts.append(Points(from_lines(file_lines(spec[1:]), variables, spec[1:], note), None))
+        else:
+            parts.append(from_spec(spec, variables))
+    counts = [p.count for p in parts]
+    count = None if None in counts else sum(counts)  # type: ignore[arg-type]
+    return Points((point for part in parts for point in part.points), count)
