@@ -40,3 +40,12 @@ def erf(x, out=None):
         return result
     out[...] = result
     return out
+
+
+def xlogy(x, y, out=None):
+    # x·log(y), 0 where x = 0 and y is not nan (as scipy.special.xlogy).
+    result = np.where((x == 0.0) & (y == y), 0.0, np.multiply(x, np.log(y)))
+    if out is None:
+        return result
+    out[...] = result
+    return out

@@ -29,7 +29,7 @@ class Op:
 
     __slots__ = (
         "name", "arity", "scalar", "array", "partials", "symbol", "precedence", "latex",
-        "domain", "kinks", "why", "inline",
+        "domain", "kinks", "why", "why_partial", "inline",
     )  # fmt: skip
 
     def __init__(
@@ -46,10 +46,12 @@ class Op:
         kinks: tuple[float, ...] = (),  # where the derivative convention matters
         why: Callable[..., str | None] = lambda *args: None,  # why inf/nan came out
         inline: str | None = None,  # the scalar form as an expression of {0}, {1}
+        why_partial: Callable[..., str | None] = lambda *args: None,  # why a partial did
     ) -> None:
         self.name, self.arity, self.scalar, self.array = name, arity, scalar, array
         self.partials, self.symbol, self.precedence = partials, symbol, precedence
         self.latex, self.domain, self.kinks, self.why = latex, domain, kinks, why
+        self.why_partial = why_partial
         self.inline = inline  # generated code uses it instead of a call: no call per step
 
     def __repr__(self) -> str:
@@ -101,6 +103,12 @@ def _max(a: float, b: float) -> float:
     return a if a >= b else b if b > a else a + b
 
 
+def _xlogy(x: float, y: float) -> float:
+    # x·log(y), and 0 where x = 0 (as scipy.special.xlogy and torch.xlogy): the
+    # exponent's partial of a**b is a**b·log(a), whose limit at a = 0, b > 0 is 0.
+    return 0.0 if x == 0.0 and y == y else x * math.log(y)
+
+
 def _cbrt(x: float) -> float:
     return math.copysign(abs(x) ** (1.0 / 3.0), x)
 
@@ -125,6 +133,20 @@ def _why_pow(a: float, b: float) -> str | None:
     if a < 0 and b != int(b):
         return "a negative number to a fractional power"
     return None
+
+
+def _why_pow_partial(a: float, b: float) -> str | None:
+    if a == 0 and b == 0:
+        return "0**b has no derivative at b = 0 (it jumps from 1 to 0)"
+    if a == 0 and 0 < b < 1:
+        return "a**b is vertical at a = 0 for 0 < b < 1"
+    return None
+
+
+def _why_xlogy(x: float, y: float) -> str | None:
+    if x != 0 and y == 0:
+        return "log of 0"
+    return "log of a negative number" if y < 0 and x != 0 else None
 
 
 def _why_outside(lo: float, hi: float, name: str) -> Callable[[float], str | None]:
@@ -156,6 +178,16 @@ def _first_wins(pick_first_when: str) -> tuple[Partial, Partial]:
         return g.sub(g.const(1.0), first(g, a, b, out))
 
     return first, second
+
+
+def _pow_exponent_partial(g: Any, a: int, b: int, out: int) -> int:
+    """∂(a**b)/∂b = a**b·log(a), taken as its limit 0 where a = 0 and b > 0 (SPEC §8):
+    ``xlogy`` is 0 where a**b is 0. A positive constant base keeps the textbook
+    product (its log is a finite constant, so the two agree everywhere)."""
+    base = g.value[a]
+    if base is not None and base > 0.0:
+        return g.mul(out, g.call("log", a))
+    return g.call("xlogy", out, a)
 
 
 def _inv_sqrt(g: Any, inner: int) -> int:
@@ -220,12 +252,13 @@ _INFIX = [
         _np("power"),  # x**2 never gets here: the evaluator writes it as x*x
         (
             lambda g, a, b, o: g.mul(b, g.pow(a, g.sub(b, g.const(1.0)))),
-            lambda g, a, b, o: g.mul(o, g.call("log", a)),
+            _pow_exponent_partial,
         ),
         "**",
         PREC_POW,
         domain=(0.5, 2.0),
         why=_why_pow,
+        why_partial=_why_pow_partial,
     ),
 ]
 
@@ -400,6 +433,15 @@ _FUNCTIONS = [
     Op("min", 2, _min, _np("minimum"), _first_wins("le"), domain=(-3.0, 3.0), kinks=(0.0,)),
     Op("max", 2, _max, _np("maximum"), _first_wins("ge"), domain=(-3.0, 3.0), kinks=(0.0,)),
     Op(
+        "xlogy",
+        2,
+        _xlogy,
+        _kernel("xlogy"),
+        (lambda g, x, y, o: g.call("log", y), lambda g, x, y, o: g.div(x, y)),
+        domain=(0.5, 3.0),
+        why=_why_xlogy,
+    ),
+    Op(
         "atan2",
         2,
         math.atan2,
@@ -456,4 +498,5 @@ COMPLEX: dict[str, Callable[..., complex]] = {
     "sigmoid": lambda z: 1.0 / (1.0 + cmath.exp(-z)),
     "softplus": lambda z: cmath.log(1.0 + cmath.exp(z)),
     "hypot": lambda a, b: cmath.sqrt(a * a + b * b),
+    "xlogy": lambda x, y: x * cmath.log(y),
 }  # fmt: skip

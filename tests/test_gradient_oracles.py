@@ -60,6 +60,7 @@ SYMPY: dict[str, Callable[..., sp.Expr]] = {
     "max": sp.Max,
     "atan2": sp.atan2,
     "hypot": lambda a, b: sp.sqrt(a**2 + b**2),
+    "xlogy": lambda a, b: a * sp.log(b),
 }  # fmt: skip
 
 
@@ -491,7 +492,7 @@ FLOAT: dict[str, Callable[..., float]] = {
     "relu": lambda a: max(a, 0.0),
     "softplus": lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))),
     "erf": math.erf, "pow": math.pow, "min": min, "max": max,
-    "atan2": math.atan2, "hypot": math.hypot,
+    "atan2": math.atan2, "hypot": math.hypot, "xlogy": lambda a, b: a * math.log(b),
 }  # fmt: skip
 
 # Squashing maps R -> [0, 1]; an argument outside an op's domain is sent into it by
