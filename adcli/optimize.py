@@ -11,6 +11,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from .errors import UsageError
+
 if TYPE_CHECKING:
     from .evaluate import Compiled
 
@@ -63,13 +65,14 @@ class Trace(Sequence):
 class Run:
     """A finished (or interrupted) descent: every step, the reason and its diagnosis."""
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, maximize: bool = False) -> None:
         self.method = method
+        self.maximize = maximize  # the direction the user asked for
         self.steps = Trace()
         self.reason = "max-steps"
         self.diagnosis = ""
+        self.warning = False  # the diagnosis warns (a maximum reached by descent, ...)
         self.rates: list[float] = []  # the step size of each update (for the diagnosis)
-        self.diverged_at: int | None = None  # the step from which f ran away
 
     @property
     def final(self) -> Step:
@@ -96,9 +99,8 @@ def descend(
 ) -> Run:
     """Run ``method`` from ``start`` on ``compiled``, whose outputs are ``(f, ∂f/∂x1, …)``."""
     value_and_grad = compiled.scalar
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method}")
-    run = Run(method)
+    _check_options(method, lr, steps, tol, beta, decay)
+    run = Run(method, maximize)
     trace = run.steps
     try:
         if len(start) == 1 and method == "gd" and not line_search and on_step is None:
@@ -124,14 +126,30 @@ def descend(
     f0 = trace.value(0)
     limit = 1e12 * max(1.0, abs(f0)) if math.isfinite(f0) else -1.0
     finite = math.isfinite(final.value) and all(math.isfinite(v) for v in final.point)
+    # Only SPEC §3's divergence: a value that grows but stays under the limit is
+    # max-steps, and its diagnosis says that it grows (SPEC §8).
     if not finite or abs(final.value) > limit:
-        run.reason, run.diverged_at = "diverged", final.k
+        run.reason = "diverged"
     elif final.gnorm <= tol:
         run.reason = "converged"
-    else:
-        run.diverged_at = _running_away(trace, -1.0 if maximize else 1.0)
-        run.reason = "diverged" if run.diverged_at is not None else "max-steps"
     return run
+
+
+def _check_options(method: str, lr: float, steps: int, tol: float, beta: float, decay: float):
+    """Options that would make a run meaningless are input errors, said before it starts."""
+    if method not in METHODS:
+        raise UsageError(f"unknown method {method!r}", "choose one of: " + ", ".join(METHODS))
+    if not (math.isfinite(lr) and lr > 0):
+        hint = "to climb, use --maximize with a positive --lr" if lr < 0 else "try --lr 0.1"
+        raise UsageError(f"--lr must be a positive number, got {lr!r}", hint)
+    if not (isinstance(steps, int) and steps >= 0):
+        raise UsageError(f"--steps must be a whole number ≥ 0, got {steps!r}")
+    if not tol >= 0:
+        raise UsageError(f"--tol must be ≥ 0, got {tol!r}", "--tol 0 runs every step")
+    if not 0 <= beta < 1:
+        raise UsageError(f"--beta must be in [0, 1), got {beta!r}", "the default is 0.9")
+    if not (math.isfinite(decay) and decay > 0):
+        raise UsageError(f"--decay must be a positive number, got {decay!r}", "1 keeps lr fixed")
 
 
 _LOOP = """
@@ -218,24 +236,6 @@ def _general_loop(value_and_grad, start, method, lr, steps, tol, beta, decay, li
     return k
 
 
-def _running_away(trace: Trace, sign: float, streak: int = 5) -> int | None:
-    """The step from which descent made f worse at every step, by ever larger amounts.
-
-    A learning rate past 2/f'' makes the iterates grow geometrically: f rises at
-    each step and each rise is larger than the last. Returns None when the last
-    ``streak`` steps do not show that. Reads the trace from its end only.
-    """
-    k = len(trace) - 1
-    later_rise = math.inf
-    while k > 0:
-        rise = sign * (trace.value(k) - trace.value(k - 1))
-        if not 0 < rise < later_rise:
-            break
-        later_rise = rise
-        k -= 1
-    return k + 1 if len(trace) - 1 - k >= streak else None
-
-
 def _armijo(value_and_grad, x, f, g, rate, sign) -> float:
     """Backtracking: halve the step until f decreases by at least c·t·‖g‖²."""
     gg = sum(v * v for v in g)
@@ -283,6 +283,47 @@ def kind_of_point(eigs: Sequence[float]) -> str:
     return "undecided"
 
 
+def curvature(eigs: Sequence[float]) -> str:
+    """convex, concave, indefinite or flat: the shape of f near a point, whether or
+    not the gradient is zero there."""
+    kind = kind_of_point(eigs)
+    if not eigs:
+        return "flat"
+    return {"minimum": "convex", "maximum": "concave", "saddle": "indefinite"}.get(kind, "flat")
+
+
+STATIONARY = 1e-8  # SPEC §8: ‖g‖ ≤ 1e-8·max(1, |f|) is a stationary point
+
+
+class PointKind:
+    """What the Hessian says about a point: the kind of stationary point (minimum,
+    maximum, saddle, undecided) only where the gradient is zero (SPEC §8), the
+    curvature (convex, concave, indefinite, flat) everywhere."""
+
+    def __init__(self, eigs: Sequence[float], value: float, grad_norm: float) -> None:
+        self.eigenvalues = list(eigs)
+        self.grad_norm = grad_norm
+        self.stationary = grad_norm <= STATIONARY * max(1.0, abs(value))
+        self.curvature = curvature(eigs)
+        if not eigs:
+            self.kind = "none"
+        elif self.stationary or not math.isfinite(grad_norm):
+            self.kind = kind_of_point(eigs)
+        else:
+            self.kind = "not stationary"
+
+    def describe(self) -> str:
+        """One line for people: ``minimum``, or why no kind is named."""
+        if self.kind == "none":
+            return "none: the expression has no variables, so the Hessian is empty"
+        if self.kind == "not stationary":
+            return (
+                f"not a stationary point (‖g‖ = {self.grad_norm:.3g}); the curvature here is "
+                f"{self.curvature}"
+            )
+        return self.kind
+
+
 def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
@@ -293,72 +334,122 @@ def _eigs_text(eigs: Sequence[float]) -> str:
     return "Hessian eigenvalues " + ", ".join(_fmt(e) for e in eigs)
 
 
-def _oscillating(run: Run) -> bool:
-    """The last iterates jump back and forth without the jumps shrinking."""
-    pts = [s.point for s in run.steps[-8:]]
-    if len(pts) < 5:
-        return False
-    moves = [[b - a for a, b in zip(p, q)] for p, q in zip(pts, pts[1:])]
-    sizes = [math.hypot(*m) if len(m) > 1 else abs(m[0]) for m in moves]
+def _moves(run: Run, last: int = 8) -> list[list[float]]:
+    """The last updates, as vectors."""
+    pts = [s.point for s in run.steps[-last:]]
+    return [[b - a for a, b in zip(p, q)] for p, q in zip(pts, pts[1:])]
+
+
+def _size(move: Sequence[float]) -> float:
+    return math.hypot(*move) if len(move) > 1 else abs(move[0])
+
+
+def _zigzag(run: Run) -> str | None:
+    """ "steady" when the last iterates jump back and forth without the jumps
+    shrinking, "damped" when they shrink, None when they do not turn back."""
+    moves = _moves(run)
+    if len(moves) < 4:
+        return None
+    sizes = [_size(m) for m in moves]
     if min(sizes) == 0.0:
+        return None
+    if not all(sum(a * b for a, b in zip(m1, m2)) < 0 for m1, m2 in zip(moves, moves[1:])):
+        return None
+    return "steady" if sizes[-1] >= 0.5 * sizes[0] else "damped"
+
+
+def _growing(run: Run, streak: int = 3) -> bool:
+    """f went the wrong way at each of the last ``streak`` steps."""
+    sign = -1.0 if run.maximize else 1.0
+    steps = run.steps
+    if len(steps) <= streak:
         return False
-    turning = all(sum(a * b for a, b in zip(m1, m2)) < 0 for m1, m2 in zip(moves, moves[1:]))
-    return turning and sizes[-1] >= 0.5 * sizes[0]
+    values = [steps.value(k) for k in range(len(steps) - streak - 1, len(steps))]
+    return all(sign * (b - a) > 0 for a, b in zip(values, values[1:]))
+
+
+def _steepness(run: Run, eigs: Sequence[float]) -> float:
+    """The curvature that a step along the gradient feels most: the largest
+    eigenvalue for descent, minus the smallest for ascent (nan if unknown)."""
+    if not eigs or not all(math.isfinite(e) for e in eigs):
+        return math.nan
+    return -min(eigs) if run.maximize else max(eigs)
+
+
+def _rate_advice(lr: float | None, curv: float) -> str:
+    """``lr·f'' = 2.2 ≥ 2, lower --lr (below 0.909)``: the product that decides whether
+    a step overshoots, and the largest rate that would not."""
+    if lr is None or not math.isfinite(curv):
+        return "lower --lr"
+    text = f"lr·f'' = {_fmt(lr * curv)}" + (" ≥ 2" if lr * curv >= 2 else "")
+    return text + (f", lower --lr (below {_fmt(2 / curv)})" if curv > 0 else ", lower --lr")
 
 
 def diagnose(run: Run, hessian: Callable[[Sequence[float]], list[list[float]]], names) -> str:
-    """A sentence a student can act on."""
+    """A sentence a student can act on, about the direction the user asked for."""
+    text, run.warning = _diagnosis(run, hessian, names)
+    return text
+
+
+def _diagnosis(run: Run, hessian, names) -> tuple[str, bool]:
     final = run.final
     lr = run.rates[-1] if run.rates else None
+    goal, wrong = ("maximum", "minimum") if run.maximize else ("minimum", "maximum")
+    doing = "gradient ascent" if run.maximize else "gradient descent"
     if run.reason == "diverged":
-        at = run.diverged_at if run.diverged_at is not None else final.k
         if not math.isfinite(final.value) or not all(math.isfinite(v) for v in final.point):
-            text = f"diverged at step {at}: f became non-finite"
-        elif at < final.k:
-            text = f"diverged at step {at}: from there f grew at every step, faster and faster"
-            text += f" (f = {_fmt(final.value)} at step {final.k})"
+            text = f"diverged at step {final.k}: f became non-finite"
         else:
-            text = f"diverged at step {at}: |f| = {_fmt(abs(final.value))} grew without bound"
-        first = run.steps[0]
-        eigs = eigenvalues(hessian(first.point))
-        curv = max(eigs) if eigs else math.nan
+            text = f"diverged at step {final.k}: |f| = {_fmt(abs(final.value))} grew without bound"
+        curv = _steepness(run, eigenvalues(hessian(run.steps[0].point)))
         if lr is not None and math.isfinite(curv) and lr * curv >= 2:
             text += f"; the learning rate is too large: lr·f'' = {_fmt(lr * curv)} ≥ 2 at the start"
-        return text
+        return text, True
     if run.reason == "interrupted":
-        return f"interrupted after {final.k} steps"
+        return f"interrupted after {final.k} steps", False
     eigs = eigenvalues(hessian(final.point))
     kind = kind_of_point(eigs)
     if run.reason == "converged":
-        if kind == "maximum":
+        if kind == wrong:
+            where = "started on" if final.k == 0 else "sits on"
             return (
-                f"maximum: gradient descent sits on a maximum ({_eigs_text(eigs)}); the gradient "
-                "is zero but any nudge rolls away — start elsewhere"
-            )
-        return f"{kind}: {_eigs_text(eigs)}"
+                f"{wrong}: {doing} {where} a {wrong} ({_eigs_text(eigs)}); the gradient is "
+                f"zero there, but this is not a {goal}: any nudge rolls away — start elsewhere"
+            ), True
+        return f"{kind}: {_eigs_text(eigs)}", kind in ("saddle", "undecided")
     # max-steps
-    if _oscillating(run):
+    if _growing(run):
+        return (
+            f"growing: f moved away from the {goal} at each of the last steps (f = "
+            f"{final.value:.6g} at step {final.k}); {_rate_advice(lr, _steepness(run, eigs))}"
+        ), True
+    zigzag = _zigzag(run)
+    if zigzag == "steady":
         a, b = run.steps[-2].point, final.point
         center = [(p + q) / 2 for p, q in zip(a, b)]
-        curv = max(eigenvalues(hessian(center)))
+        curv = _steepness(run, eigenvalues(hessian(center)))
         where = ", ".join(f"{v}≈{_fmt(c)}" for v, c in zip(names, center))
-        text = f"oscillation: the iterates jump back and forth around {where}"
-        if lr is not None and math.isfinite(curv):
-            text += f"; the learning rate is too large: lr·f'' = {_fmt(lr * curv)}"
-            text += " ≥ 2" if lr * curv >= 2 else ""
-            if curv > 0:
-                text += f" (try --lr below {_fmt(2 / curv)})"
-        return text
+        return (
+            f"oscillation: the iterates jump back and forth around {where}; the learning rate "
+            f"is too large: {_rate_advice(lr, curv)}"
+        ), True
     scale = max(1.0, abs(final.value))
     if final.gnorm <= 1e-10 * scale and kind != "undecided":
-        if kind == "maximum":
+        if kind == wrong:
             return (
-                f"maximum: gradient descent is stuck on a maximum ({_eigs_text(eigs)}); the "
-                "gradient vanishes there, so it never moves — start elsewhere"
-            )
-        return f"{kind}: not yet within --tol, {_eigs_text(eigs)}"
-    moved = [b - a for a, b in zip(run.steps[-2].point, final.point)] if len(run.steps) > 1 else []
-    step_size = math.hypot(*moved) if moved else 0.0
+                f"{wrong}: {doing} is stuck on a {wrong} ({_eigs_text(eigs)}); the gradient "
+                "vanishes there, so it never moves — start elsewhere"
+            ), True
+        return f"{kind}: not yet within --tol, {_eigs_text(eigs)}", False
+    if zigzag == "damped":
+        curv = _steepness(run, eigs)
+        text = f"zig-zag: converging, but each step overshoots the {goal}"
+        if lr is not None and math.isfinite(curv) and curv > 0:
+            text += f" (lr·f'' = {_fmt(lr * curv)} > 1); raise --steps, or take --lr"
+            text += f" near {_fmt(1 / curv)} for straight steps"
+        return text, False
+    moved = _moves(run, 2)
+    step_size = _size(moved[0]) if moved else 0.0
     curvature = max((abs(e) for e in eigs), default=0.0)
     if final.gnorm < 1e-2 and curvature < 1e-2:
         pace = (
@@ -369,11 +460,11 @@ def diagnose(run: Run, hessian: Callable[[Sequence[float]], list[list[float]]], 
         return (
             f"plateau: the gradient is vanishing (‖g‖ = {_fmt(final.gnorm)}) and f is nearly flat"
             f"{pace} — a vanishing gradient"
-        )
+        ), True
     direction = ""
     if len(names) == 1 and moved:
-        direction = ", moving right (+)" if moved[0] > 0 else ", moving left (−)"
+        direction = ", moving right (+)" if moved[0][0] > 0 else ", moving left (−)"
     return (
         f"not converged after {final.k} steps{direction}: ‖g‖ = {_fmt(final.gnorm)}; "
         "raise --steps or --lr"
-    )
+    ), False

@@ -11,8 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import IO
 
+from .numtext import full, json_number
 from .optimize import Run, Step
-from .render import full, json_number, rounded
 
 AUTO_ROWS = 20
 
@@ -87,16 +87,17 @@ def result_json(run: Run, names: Sequence[str]) -> dict:
 
 
 def _table(run: Run, names: Sequence[str], rows: list[Step], fmt: str, console, out, digits):
-    from .render import Column, show_table
+    from .tables import Column, show_table
 
     if rows:
         columns = [Column("step", True, "dim")]
-        columns += [Column(n, True, "cyan", no_wrap=True) for n in names]
-        columns += [Column("f", True, "bold", no_wrap=True), Column("‖∇f‖", True)]
-        cells = [
-            [str(s.k), *(rounded(v, digits) for v in (*s.point, s.value, s.gnorm))] for s in rows
-        ]
-        show_table(columns, cells, fmt, console, out)
+        columns += [Column(n, True, "cyan") for n in names]
+        columns += [Column("f", True, "bold"), Column("‖∇f‖", True)]
+
+        def cells(num):
+            return [[str(s.k), *map(num, (*s.point, s.value, s.gnorm))] for s in rows]
+
+        show_table(columns, cells, fmt, console, out, digits)
     final = run.final
     at = ", ".join(f"{n} = {full(v)}" for n, v in zip(names, final.point))
     summary = f"{run.method}: {at}, f = {full(final.value)} after {final.k} steps"
@@ -105,7 +106,7 @@ def _table(run: Run, names: Sequence[str], rows: list[Step], fmt: str, console, 
         out.write(f"\n{summary}\n\n**{run.reason}**: {run.diagnosis}\n")
         return
     if fmt == "latex":
-        from .render import latex_text
+        from .pasted import latex_text
 
         out.write(f"\n{latex_text(summary)}\n\n\\textbf{{{latex_text(run.reason)}}}: "
                   f"{latex_text(run.diagnosis)}\n")  # fmt: skip
@@ -115,7 +116,7 @@ def _table(run: Run, names: Sequence[str], rows: list[Step], fmt: str, console, 
     style = (
         "green" if run.reason == "converged" else "red" if run.reason == "diverged" else "yellow"
     )
-    if run.diagnosis.startswith("maximum"):
+    if run.warning and run.reason == "converged":
         style = "bold yellow"
     console.print(summary)
     console.print(Text(verdict, style=style))
@@ -140,15 +141,17 @@ def write_comparison(
         for r in runs:
             out.write(json.dumps(result_json(r, names), ensure_ascii=False) + "\n")
     else:
-        from .render import Column, show_table
+        from .tables import Column, show_table
 
         columns = [Column("method", style="bold")]
-        columns += [Column(n, True, "cyan", no_wrap=True) for n in names]
-        columns += [Column("f", True, no_wrap=True), Column("steps", True), Column("reason")]
-        cells = [
-            [r.method, *(rounded(v, digits) for v in (*r.final.point, r.final.value)),
-             str(r.final.k), r.reason]
-            for r in runs
-        ]  # fmt: skip
-        show_table(columns, cells, fmt, console, out)
+        columns += [Column(n, True, "cyan") for n in names]
+        columns += [Column("f", True), Column("steps", True), Column("reason")]
+
+        def cells(num):
+            return [
+                [r.method, *map(num, (*r.final.point, r.final.value)), str(r.final.k), r.reason]
+                for r in runs
+            ]
+
+        show_table(columns, cells, fmt, console, out, digits)
     out.flush()

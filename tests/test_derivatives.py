@@ -19,7 +19,18 @@ def test_hessian_kinds(run):
     assert [list(map(float, line.split())) for line in r.out.splitlines()] == [
         [2.0, 0.0], [0.0, -2.0], [-2.0, 2.0]
     ]  # fmt: skip
-    assert "kind: minimum" in run("hessian", "x**2+y**2", "--at", "x=1,y=1").err
+    assert "kind: minimum" in run("hessian", "x**2+y**2", "--at", "x=0,y=0").err
+
+
+def test_hessian_names_a_kind_only_where_the_gradient_vanishes(run):
+    # SPEC §8: Rosenbrock at (0, 0) has ‖g‖ = 2 and a positive definite Hessian; it
+    # is not a minimum, only convex there.
+    r = run("hessian", ROSENBROCK, "--at", "x=0,y=0")
+    assert r.code == 0
+    assert "minimum" not in r.err
+    assert "kind: not a stationary point (‖g‖ = 2); the curvature here is convex" in r.err
+    away = run("hessian", "x**2 - y**2", "--at", "x=1,y=1").err
+    assert "not a stationary point" in away and "indefinite" in away and "saddle" not in away
 
 
 def test_hessian_of_rosenbrock_at_its_minimum_is_the_analytic_matrix(run):
