@@ -1,21 +1,22 @@
-"""``--at`` specs and point streams → points in the order of the variables.
+"""One ``--at`` spec (``2``, ``x=1,y=2``, ``x=0:1:11``, grids) → points in the order of
+the variables; streams of point lines are ``streams.py``'s.
 
-Everything is lazy: a stream from standard input is read as it arrives and a bad
-line raises only when it is reached, so the rows before it are already written.
+Everything is lazy: a range or a grid computes each point when it is reached, so
+``x=0:1:1000000000`` costs no memory and its first row is written at once.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import re
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import operator
+from collections.abc import Iterable, Iterator, Sequence
 
-from .errors import BindingError, UsageError, no_value, not_a_variable
+from .errors import UsageError, no_value, not_a_variable
 
 Point = list[float]
-_NAME = r"[^\W\d]\w*"
+# Beyond 2**53 the indices i in start + i*step are rounded to floats, so the points
+# would no longer be evenly spaced (nor would a run of them ever end).
+_MAX_COUNT = 2**53
 
 
 class Points:
@@ -30,20 +31,127 @@ def _number(text: str, where: str) -> float:
     try:
         return float(text)
     except ValueError:
-        raise UsageError(f"{where}expected a number, got {text.strip()!r}") from None
+        raise _not_a_number(text, where) from None
 
 
-def linspace(start: float, stop: float, num: int) -> list[float]:
-    """``numpy.linspace`` in plain Python: same points, the end exactly ``stop``."""
-    if num == 1:
-        return [start]
-    step = (stop - start) / (num - 1)
-    values = [start + i * step for i in range(num)]
-    values[-1] = stop
-    return values
+def _decimal_comma_number(text: str, where: str) -> float:
+    """``1,5`` is 1.5, as ``;``-separated files (R's ``write.csv2``, spreadsheets) write it."""
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise _not_a_number(text, where) from None
 
 
-def _values(text: str, name: str) -> list[float]:
+# A minus sign or a space copied from a document: say which character it was.
+_LOOKALIKES = {"−": "-", "–": "-", "—": "-", "‐": "-", "\u00a0": "", "\u202f": ""}
+
+
+def _not_a_number(text: str, where: str) -> UsageError:
+    found = next((c for c in _LOOKALIKES if c in text), None)
+    hint = None
+    if found is not None:
+        fixed = text.strip()
+        for c, plain in _LOOKALIKES.items():
+            fixed = fixed.replace(c, plain)
+        hint = f"{found!r} is not part of a number here: write {fixed}"
+    return UsageError(f"{where}expected a number, got {text.strip()!r}", hint)
+
+
+# --- ranges and grids ----------------------------------------------------------
+
+
+class Range(Sequence[float]):
+    """``numpy.linspace(start, stop, num)`` with each value computed when asked.
+
+    Value i is ``start + i*step`` and the last is exactly ``stop``, the very floats
+    the list of all values used to hold, but nothing is stored: a range of 10^9
+    points is four numbers.
+    """
+
+    __slots__ = ("start", "stop", "num", "step", "last")
+
+    def __init__(self, start: float, stop: float, num: int) -> None:
+        self.start, self.stop, self.num = start, stop, num
+        self.step = (stop - start) / (num - 1) if num > 1 else 0.0
+        self.last = stop if num > 1 else start
+
+    def __len__(self) -> int:
+        return self.num
+
+    def __getitem__(self, i: int) -> float:
+        i = operator.index(i)  # r[0.5] is a mistake, not a value between two points
+        if i < 0:
+            i += self.num
+        if not 0 <= i < self.num:
+            raise IndexError("range index out of range")
+        return self.last if i == self.num - 1 else self.start + i * self.step
+
+    def __iter__(self) -> Iterator[float]:
+        start, step = self.start, self.step
+        for i in range(self.num - 1):
+            yield start + i * step
+        yield self.last
+
+    def __repr__(self) -> str:
+        return f"Range({self.start!r}, {self.stop!r}, {self.num})"
+
+
+def linspace(start: float, stop: float, num: int) -> Range:
+    """``numpy.linspace`` in plain Python: same points, the end exactly ``stop``, lazily."""
+    return Range(start, stop, num)
+
+
+class Grid(Sequence[Point]):
+    """All combinations of the axes, the first axis slowest (like nested loops).
+
+    Points are made as they are reached: ``itertools.product`` would first copy
+    every axis into a tuple, which for a range of 10^9 points is 8 GB.
+    """
+
+    def __init__(self, axes: Sequence[Sequence[float]]) -> None:
+        self.axes = list(axes)
+        self.size = math.prod(len(a) for a in self.axes)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> Point:
+        """The i-th point: i written in the mixed radix of the axes' lengths."""
+        i = operator.index(i)
+        if i < 0:
+            i += self.size
+        if not 0 <= i < self.size:
+            raise IndexError("grid index out of range")
+        point = []
+        for axis in reversed(self.axes):
+            i, k = divmod(i, len(axis))
+            point.append(axis[k])
+        point.reverse()
+        return point
+
+    def __iter__(self) -> Iterator[Point]:
+        """An odometer: the last axis turns each step, and a wrap carries one to the left."""
+        if self.size == 0:
+            return
+        turning = [iter(a) for a in self.axes]
+        current = [next(t) for t in turning]
+        last = len(self.axes) - 1
+        while True:
+            yield current.copy()  # a list of its own: a caller may keep or change it
+            k = last
+            while k >= 0:
+                value = next(turning[k], None)
+                if value is not None:
+                    current[k] = value
+                    break
+                turning[k] = iter(self.axes[k])
+                current[k] = next(turning[k])
+                k -= 1
+            if k < 0:
+                return
+
+
+def _values(text: str, name: str) -> Sequence[float]:
     """One binding's values: a number, or ``a:b:n`` for n evenly spaced points."""
     parts = text.split(":")
     where = f"{name}={text}: "
@@ -58,12 +166,17 @@ def _values(text: str, name: str) -> list[float]:
         num = 0
     if num < 1:
         raise UsageError(f"bad range {name}={text}: the count must be a whole number ≥ 1")
+    if num > _MAX_COUNT:
+        raise UsageError(
+            f"bad range {name}={text}: the count is too large to space the points evenly",
+            "give at most 2**53 = 9007199254740992 points",
+        )
     return linspace(start, stop, num)
 
 
-def _named(text: str, variables: Sequence[str], where: str = "") -> dict[str, list[float]]:
+def _named(text: str, variables: Sequence[str], where: str = "") -> dict[str, Sequence[float]]:
     """``x=1,y=0:1:3`` → each variable's values; ``where`` prefixes errors of a point line."""
-    bound: dict[str, list[float]] = {}
+    bound: dict[str, Sequence[float]] = {}
     for item in text.split(","):
         name, eq, value = item.partition("=")
         name = name.strip()
@@ -86,30 +199,12 @@ def _named(text: str, variables: Sequence[str], where: str = "") -> dict[str, li
     return bound
 
 
-def _grid(bound: dict[str, list[float]], variables: Sequence[str]) -> Iterator[Point]:
-    """All combinations, the first variable slowest (like nested loops)."""
-    axes = [bound[v] for v in variables]
-    index = [0] * len(axes)
-    if any(not a for a in axes):
-        return
-    while True:
-        yield [axis[i] for axis, i in zip(axes, index)]
-        k = len(axes) - 1
-        while k >= 0:
-            index[k] += 1
-            if index[k] < len(axes[k]):
-                break
-            index[k] = 0
-            k -= 1
-        if k < 0:
-            return
-
-
 def from_spec(spec: str, variables: Sequence[str]) -> Points:
     """Points from one ``--at`` text that is not a stream."""
     if "=" in spec:
         bound = _named(spec, variables)
-        return Points(_grid(bound, variables), math.prod(len(v) for v in bound.values()))
+        grid = Grid([bound[v] for v in variables])
+        return Points(grid, grid.size)
     if len(variables) != 1:
         if not variables:
             raise UsageError(f"--at {spec}: the expression has no variables", "drop --at")
@@ -118,147 +213,8 @@ def from_spec(spec: str, variables: Sequence[str]) -> Points:
             f"({', '.join(variables)})",
             "name them: --at " + ",".join(f"{v}=..." for v in variables),
         )
-    values = _values(spec, variables[0])
-    return Points(([v] for v in values), len(values))
+    grid = Grid([_values(spec, variables[0])])
+    return Points(grid, grid.size)
 
 
-def from_lines(
-    lines: Iterable[str], variables: Sequence[str], source: str, note: Callable[[str], None]
-) -> Iterator[Point]:
-    """Points from lines: bare numbers, ``x=1,y=2``, or columns under a header."""
-    columns: list[int] | None = None  # for each variable, its column in the header
-    width = 0
-    first = True
-    for number, raw in enumerate(lines, 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        where = f"line {number} of {source}: "
-        if "=" in line:
-            bound = _named(line, variables, where)
-            if any(len(v) != 1 for v in bound.values()):
-                raise UsageError(f"{where}ranges are for --at; give one value per name")
-            first = False
-            yield [bound[v][0] for v in variables]
-            continue
-        # CSV splits on commas (an empty field is an error), otherwise on blanks
-        fields = [f.strip() for f in line.split(",")] if "," in line else line.split()
-        if first and all(re.fullmatch(_NAME, f) for f in fields) and not _all_numbers(fields):
-            columns, width = _header(fields, variables, source, note)
-            first = False
-            continue
-        first = False
-        if columns is not None:
-            if len(fields) != width:
-                raise UsageError(
-                    f"{where}expected {width} values (the header's columns), got {len(fields)}"
-                )
-            yield [_number(fields[c], where) for c in columns]
-        elif len(fields) == len(variables):
-            yield [_number(f, where) for f in fields]
-        else:
-            raise UsageError(
-                f"{where}{len(fields)} value(s) for {len(variables)} variable(s) "
-                f"({', '.join(variables) or 'none'})",
-                "write name=value pairs, or start the input with a header line naming the columns",
-            )
-
-
-def _all_numbers(fields: list[str]) -> bool:
-    try:
-        for f in fields:
-            float(f)
-    except ValueError:
-        return False
-    return True
-
-
-def _header(
-    fields: list[str], variables: Sequence[str], source: str, note: Callable[[str], None]
-) -> tuple[list[int], int]:
-    for v in variables:
-        if v not in fields:
-            raise BindingError(
-                f"the header of {source} has no column for {v}", f"columns: {', '.join(fields)}"
-            )
-    extra = [f for f in fields if f not in variables]
-    if extra:
-        note(f"note: ignoring the columns {', '.join(extra)} of {source}: not variables")
-    return [fields.index(v) for v in variables], len(fields)
-
-
-def stdin_lines(flush: Callable[[], None]) -> Iterator[str]:
-    """Lines of standard input as they arrive.
-
-    Output is flushed just before each read that may wait, so a reader on the
-    other end of a pipe sees each row as soon as it is known, without a write
-    per row when the input comes fast.
-    """
-    try:
-        fd = sys.stdin.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield from sys.stdin  # not a real file (a test runner's stream)
-        return
-    pending = b""
-    while True:
-        flush()
-        data = os.read(fd, 1 << 16)
-        if not data:
-            break
-        pending += data
-        *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield _decode(line)
-    if pending:
-        yield _decode(pending)
-
-
-def _decode(line: bytes) -> str:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError("standard input is not UTF-8 text") from None
-
-
-def read_text(path: str) -> str:
-    """A whole UTF-8 file (a byte-order mark is skipped), or a UsageError saying why not."""
-    return "".join(file_lines(path))
-
-
-def file_lines(path: str) -> Iterator[str]:
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            yield from f
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
-    except ValueError:  # a path with a NUL byte
-        raise UsageError(f"cannot read {path!r}: not a file name") from None
-
-
-def parse_at(
-    specs: Sequence[str],
-    variables: Sequence[str],
-    flush: Callable[[], None],
-    note: Callable[[str], None],
-) -> Points:
-    """All the points that the ``--at`` options give, in order."""
-    if not specs:
-        if variables:
-            raise no_value(variables[0])
-        return Points([[]], 1)
-    parts: list[Points] = []
-    for spec in specs:
-        spec = spec.strip()
-        if spec == "-":
-            parts.append(
-                Points(from_lines(stdin_lines(flush), variables, "standard input", note), None)
-            )
-        elif spec.startswith("@"):
-            parts.append(Points(from_lines(file_lines(spec[1:]), variables, spec[1:], note), None))
-        else:
-            parts.append(from_spec(spec, variables))
-    counts = [p.count for p in parts]
-    count = None if None in counts else sum(counts)  # type: ignore[arg-type]
-    return Points((point for part in parts for point in part.points), count)
+# --- point lines ---------------------------------------------------------------
