@@ -2,129 +2,21 @@
 
 Machine formats print every number in full precision (``repr``), spell non-finite
 numbers ``nan``/``inf``/``-inf`` (strings in JSON, so the output stays valid), and
-never import rich. Tables round to ``--digits`` significant digits.
+never import rich. Tables (``tables.py``) round to ``--digits`` significant digits,
+and on a narrow terminal give way without ever cutting a number.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import IO, Any
 
+from .numtext import Num, full, json_number, rounded
+from .pasted import PASTED, pasted_lines
+from .tables import Column, show_table
+
 FORMATS = ("table", "plain", "csv", "json", "markdown", "latex")
 TABLES = ("table", "markdown", "latex")  # formats that round to --digits and wait for all rows
-PASTED = ("markdown", "latex")  # tables as text to paste into notes
-
-
-class Column:
-    """A column of a people's table: its title, alignment and terminal style."""
-
-    def __init__(self, title: str, right: bool = False, style: str = "", no_wrap: bool = False):
-        self.title, self.right, self.style, self.no_wrap = title, right, style, no_wrap
-
-
-def show_table(columns: list[Column], rows: list[list[str]], fmt: str, console, out: IO[str]):
-    """Rows of text as a rich table on the console, a GitHub Markdown table or a
-    LaTeX ``tabular``."""
-    if fmt in PASTED:
-        out.write(markdown(columns, rows) if fmt == "markdown" else latex(columns, rows))
-        out.flush()
-        return
-    from rich.table import Table
-
-    table = Table(box=_box())
-    for c in columns:
-        table.add_column(
-            c.title, justify="right" if c.right else "left", style=c.style, no_wrap=c.no_wrap
-        )
-    for r in rows:
-        table.add_row(*r)
-    console.print(table)
-
-
-def markdown(columns: list[Column], rows: list[list[str]]) -> str:
-    """A GitHub table; line breaks inside a cell become <br>, pipes are escaped."""
-
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", "<br>")
-
-    lines = ["| " + " | ".join(cell(c.title) for c in columns) + " |"]
-    lines.append("|" + "|".join("---:" if c.right else "---" for c in columns) + "|")
-    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-    "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}",
-}  # fmt: skip
-_LATEX_MATH = {
-    "∂": r"\partial", "∇": r"\nabla", "‖": r"\|", "·": r"\cdot", "σ": r"\sigma",
-    "≤": r"\le", "≥": r"\ge", "…": r"\ldots", "ẋ": r"\dot{x}", "²": "^2",
-}  # fmt: skip
-_LATEX_PLAIN = {"−": "-", "′": "'", "↑": "", "—": "--", "–": "--"}
-
-
-def latex_text(text: str) -> str:
-    """Plain text for LaTeX: its special characters escaped, and the few symbols the
-    tables use (∂, ∇, ‖, ·, a dotted x) written as math, so pdflatex needs no
-    unicode setup."""
-    out = []
-    for ch in text:
-        if ch in _LATEX_SPECIAL:
-            out.append(_LATEX_SPECIAL[ch])
-        elif ch in _LATEX_MATH:
-            out.append(f"${_LATEX_MATH[ch]}$")
-        elif ch in _LATEX_PLAIN:
-            out.append(_LATEX_PLAIN[ch])
-        elif ch == "\u0307" and out:  # combining dot: ẋ
-            out[-1] = rf"$\dot{{{out[-1]}}}$"
-        else:
-            out.append(ch)
-    return "".join(out).replace("--", "-{}-")  # not an en dash: --steps stays an option
-
-
-def latex(columns: list[Column], rows: list[list[str]]) -> str:
-    """A ``tabular`` with ``\\hline`` rules (no package needed); a line break inside a
-    cell becomes a nested ``tabular`` stacking the lines."""
-
-    def cell(text: str) -> str:
-        lines = [latex_text(t) for t in text.split("\n")]
-        if len(lines) == 1:
-            return lines[0]
-        return r"\begin{tabular}[t]{@{}l@{}}" + r" \\ ".join(lines) + r"\end{tabular}"
-
-    spec = "".join("r" if c.right else "l" for c in columns)
-    lines = [rf"\begin{{tabular}}{{{spec}}}", r"\hline"]
-    lines.append(" & ".join(cell(c.title) for c in columns) + r" \\")
-    lines.append(r"\hline")
-    lines += [" & ".join(cell(v) for v in r) + r" \\" for r in rows]
-    lines += [r"\hline", r"\end{tabular}"]
-    return "\n".join(lines) + "\n"
-
-
-def pasted_lines(lines: list[str], fmt: str) -> str:
-    """Lines under a pasted table: Markdown hard breaks, or LaTeX paragraphs."""
-    if fmt == "latex":
-        return "\n" + "\\\\\n".join(latex_text(t) for t in lines) + "\n"
-    return "\n" + "  \n".join(lines) + "\n"
-
-
-def full(value: float) -> str:
-    """The shortest text that reads back to the same float."""
-    return repr(float(value))
-
-
-def rounded(value: float | None, digits: int) -> str:
-    if value is None:
-        return ""
-    value = float(value)
-    return f"{value:.{digits}g}" if math.isfinite(value) else repr(value)
-
-
-def json_number(value: float) -> float | str:
-    value = float(value)
-    return value if math.isfinite(value) else repr(value)
 
 
 class Columns:
@@ -150,12 +42,17 @@ class Columns:
         return row
 
 
+PAGE = 1000  # rows of a table shown together: a range of 10^8 points is never held
+
+
 class RowWriter:
-    """Writes one row per point as soon as it is known (tables wait for the end).
+    """Writes one row per point as soon as it is known.
 
     Rows collect in a buffer written out at ``flush``: the point reader flushes
     before every read that may wait, so a pipe sees each row promptly without a
-    system call per row (even under PYTHONUNBUFFERED).
+    system call per row (even under PYTHONUNBUFFERED). A table waits for its rows
+    to size its columns, a page of ``PAGE`` rows at most; on a terminal it also
+    shows what it has before a read that may wait (points typed by hand).
     """
 
     def __init__(self, fmt: str, columns: Columns, out: IO[str], digits: int, console=None) -> None:
@@ -164,7 +61,7 @@ class RowWriter:
         self.out = out
         self.digits = digits
         self.console = console
-        self._table_rows: list[list[str]] = []
+        self._table_rows: list[list[float]] = []
         self._pending: list[str] = []
         if fmt == "csv":
             self._write(",".join(columns.csv_header()) + "\n")
@@ -178,6 +75,8 @@ class RowWriter:
         if self._pending:
             self.out.write("".join(self._pending))
             self._pending.clear()
+        if self.fmt == "table" and self._table_rows:
+            self._page()
         self.out.flush()
 
     def row(
@@ -196,24 +95,29 @@ class RowWriter:
             if extra:
                 row.update(extra)
             self._write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:  # a table: rows wait for the end, to size the columns
-            self._table_rows.append([rounded(v, self.digits) for v in [*point, *values]])
+        else:  # a table: rows wait, to size the columns (and pick the digits)
+            self._table_rows.append([*point, *values])
+            if len(self._table_rows) >= PAGE:
+                self._page()
 
     def close(self) -> None:
         self.flush()
-        if self.fmt not in TABLES or not self._table_rows:
-            return
+        if self._table_rows:
+            self._page()
+
+    def _page(self) -> None:
+        """The rows so far as one table."""
         c = self.columns
         columns = [Column(name, True, "cyan") for name in c.variables]
         columns += [Column(name.replace("value", "f"), True, "bold") for name in c.value_names()]
         columns += [Column(f"∂f/∂{name}", True) for name in c.wrt or []]
-        show_table(columns, self._table_rows, self.fmt, self.console, self.out)
 
+        rows, self._table_rows = self._table_rows, []
 
-def _box():
-    from rich import box
+        def cells(num: Num) -> list[list[str]]:
+            return [[num(v) for v in row] for row in rows]
 
-    return box.SIMPLE_HEAD
+        show_table(columns, cells, self.fmt, self.console, self.out, self.digits)
 
 
 NODE_COLUMNS = [
@@ -221,25 +125,22 @@ NODE_COLUMNS = [
     Column("node", style="cyan"),
     Column("op"),
     Column("value", True),
-    Column("local ∂"),
-    Column("∂f/∂node", True, "bold", no_wrap=True),
+    Column("local ∂", kind="words", detail=True),
+    Column("∂f/∂node", True, "bold", kind="words"),
 ]
 
 
 def node_table(rows, digits: int, fmt: str, console, out: IO[str]) -> None:
     """The per-node backward table: forward order, so bottom-up is the backward sweep."""
-    cells = [
-        [
-            str(r.number),
-            r.label,
-            op_text(r),
-            rounded(r.value, digits),
-            local_text(r, digits),
-            adjoint_text(r, digits),
-        ]
-        for r in rows
-    ]
-    show_table(NODE_COLUMNS, cells, fmt, console, out)
+
+    def cells(num: Num) -> list[list[str]]:
+        return [
+            [str(r.number), r.label, op_text(r), num(r.value), local_text(r, num),
+             adjoint_text(r, num)]
+            for r in rows
+        ]  # fmt: skip
+
+    show_table(NODE_COLUMNS, cells, fmt, console, out, digits)
 
 
 def op_text(row) -> str:
@@ -248,23 +149,29 @@ def op_text(row) -> str:
     return f"{row.op}({', '.join(row.inputs)})"
 
 
-def local_text(row, digits: int) -> str:
+def local_text(row, num: Num) -> str:
     return "\n".join(
-        f"∂/∂{name} = {rounded(p, digits)}"
-        for name, p in zip(row.inputs, row.partials)
-        if p is not None
+        f"∂/∂{name} = {num(p)}" for name, p in zip(row.inputs, row.partials) if p is not None
     )
 
 
-def adjoint_text(row, digits: int) -> str:
+def adjoint_text(row, num: Num) -> str:
     if row.adjoint is None:
         return {"unused": "— unused", "no wrt": "— not needed"}.get(row.status, "—")
-    text = rounded(row.adjoint, digits)
+    text = num(row.adjoint)
     if not row.terms:
         return f"{text} (seed ∂f/∂f)"
     if len(row.terms) > 1:  # fan-out: the sum of what each use sends back
-        parts = [f"{rounded(t, digits)} from #{c}" for c, t in row.terms]
-        return "\n".join([text, "= " + parts[0], *("+ " + p for p in parts[1:])])
+        lines = [text]
+        for c, t in row.terms:
+            part = num(t)
+            if len(lines) == 1:
+                lines.append(f"= {part} from #{c}")
+            elif part.startswith("-"):  # a sum written as one reads it: "- 0.2", not "+ -0.2"
+                lines.append(f"- {part[1:]} from #{c}")
+            else:
+                lines.append(f"+ {part} from #{c}")
+        return "\n".join(lines)
     return text
 
 
@@ -316,12 +223,15 @@ def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], cons
         return
     columns = [Column("variable", style="cyan"), Column("AD", True), Column("numeric", True)]
     columns += [Column("abs error", True), Column("rel error", True), Column("ok")]
-    cells = [
-        [r.name, rounded(r.ad, digits), rounded(r.numeric, digits), f"{r.abs_err:.2g}",
-         f"{r.rel_err:.2g}", "ok" if r.ok else "FAIL"]
-        for r in result.rows
-    ]  # fmt: skip
-    show_table(columns, cells, fmt, console, out)
+
+    def cells(num: Num) -> list[list[str]]:
+        return [
+            [r.name, num(r.ad), num(r.numeric), f"{r.abs_err:.2g}", f"{r.rel_err:.2g}",
+             "ok" if r.ok else "FAIL"]
+            for r in result.rows
+        ]  # fmt: skip
+
+    show_table(columns, cells, fmt, console, out, digits)
     lines = [f"note: {k}" for k in result.kinks] + [summary]
     if fmt in PASTED:
         out.write(pasted_lines(lines, fmt))
@@ -330,13 +240,17 @@ def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], cons
             console.print(line)
 
 
-def write_hessian(h, eigs, kind, names, fmt: str, out: IO[str], err: IO[str], console, digits):
-    """The Hessian matrix, its eigenvalues and the kind of point."""
+def write_hessian(h, point_kind, names, fmt: str, out: IO[str], err: IO[str], console, digits):
+    """The Hessian matrix, its eigenvalues and what they say about the point
+    (``optimize.PointKind``: a kind only where the gradient is zero)."""
+    eigs, kind = point_kind.eigenvalues, point_kind.describe()
     if fmt == "json":
         import json
 
         line = {"hessian": [[json_number(v) for v in row] for row in h],
-                "eigenvalues": [json_number(e) for e in eigs], "kind": kind}  # fmt: skip
+                "eigenvalues": [json_number(e) for e in eigs], "kind": point_kind.kind,
+                "stationary": point_kind.stationary, "curvature": point_kind.curvature,
+                "grad_norm": json_number(point_kind.grad_norm)}  # fmt: skip
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
         return
     if fmt in ("plain", "csv"):
@@ -353,8 +267,11 @@ def write_hessian(h, eigs, kind, names, fmt: str, out: IO[str], err: IO[str], co
         err.write(f"eigenvalues: {' '.join(map(full, eigs))}\nkind: {kind}\n")
         return
     columns = [Column("", style="cyan")] + [Column(f"∂/∂{n}", True) for n in names]
-    cells = [[f"∂/∂{n}", *(rounded(v, digits) for v in row)] for n, row in zip(names, h)]
-    show_table(columns, cells, fmt, console, out)
+
+    def cells(num: Num) -> list[list[str]]:
+        return [[f"∂/∂{n}", *map(num, row)] for n, row in zip(names, h)]
+
+    show_table(columns, cells, fmt, console, out, digits)
     lines = [f"eigenvalues: {', '.join(rounded(e, digits) for e in eigs)}", f"kind: {kind}"]
     if fmt in PASTED:
         out.write(pasted_lines(lines, fmt))
@@ -366,12 +283,15 @@ def write_hessian(h, eigs, kind, names, fmt: str, out: IO[str], err: IO[str], co
 def tangent_table(rows, names, digits: int, fmt: str, console, out: IO[str]) -> None:
     """Forward mode's evaluation trace: one tangent column per variable (ẋ = ∂node/∂x)."""
     columns = NODE_COLUMNS[:5] + [Column(f"{n}\u0307", True, "bold") for n in names]
-    cells = [
-        [str(r.number), r.label, op_text(r), rounded(r.value, digits), local_text(r, digits),
-         *(rounded(t, digits) for _, t in r.terms)]
-        for r in rows
-    ]  # fmt: skip
-    show_table(columns, cells, fmt, console, out)
+
+    def cells(num: Num) -> list[list[str]]:
+        return [
+            [str(r.number), r.label, op_text(r), num(r.value), local_text(r, num),
+             *(num(t) for _, t in r.terms)]
+            for r in rows
+        ]  # fmt: skip
+
+    show_table(columns, cells, fmt, console, out, digits)
 
 
 def write_jacobian(matrix, point, names, fmt: str, out: IO[str], console, digits: int) -> None:
@@ -389,7 +309,11 @@ def write_jacobian(matrix, point, names, fmt: str, out: IO[str], console, digits
         for i, row in enumerate(matrix):
             out.write(",".join([str(i + 1), *map(full, row)]) + "\n")
     else:
-        columns = [Column("output", True, "dim")] + [Column(f"∂/∂{n}", True) for n in names]
-        cells = [[f"f{i + 1}", *(rounded(v, digits) for v in row)] for i, row in enumerate(matrix)]
-        show_table(columns, cells, fmt, console, out)
+        columns = [Column("output", True, "dim", kind="text")]
+        columns += [Column(f"∂/∂{n}", True) for n in names]
+
+        def cells(num: Num) -> list[list[str]]:
+            return [[f"f{i + 1}", *map(num, row)] for i, row in enumerate(matrix)]
+
+        show_table(columns, cells, fmt, console, out, digits)
     out.flush()

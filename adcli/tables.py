@@ -19,6 +19,9 @@ Cells = Callable[[Num], list[list[str]]]  # a table's rows, with its numbers wri
 _UNIT = re.compile(r"(?:[=+-] |from )?\S+")  # "= -0.28", "- 0.17", "from #4", "(seed"
 FLOOR = 6  # a label column is never squeezed narrower than this (it may wrap and end in …)
 _WIDE = 1 << 20  # a width that measures text without rich capping it at the terminal's
+# Rows past which the table is written here, line by line, in rich's layout: rich
+# draws about 0.3 ms a row, so a 10^5-node graph's table would take half a minute.
+LARGE = 1000
 
 
 class Column:
@@ -50,13 +53,38 @@ def show_table(columns: list[Column], cells: Cells, fmt: str, console, out: IO[s
         out.write(markdown(columns, rows) if fmt == "markdown" else latex(columns, rows))
         out.flush()
         return
+    layout = _fit(columns, cells, digits, console)
+    if len(layout.rows) > LARGE:
+        _write_lines(layout, console)
+        return
     # crop=False: a table too wide even at one digit is shown whole, and the terminal
     # folds its lines, rather than rich cutting numbers at the edge.
-    console.print(fit_table(columns, cells, digits, console), crop=False)
+    console.print(layout.table(), crop=False)
+
+
+class _Layout:
+    """A table fitted to the terminal: its columns, rows (words cells broken to their
+    widths), widths, whether the columns are close together, and the caption."""
+
+    def __init__(self, cols, rows, widths, tight, caption, width) -> None:
+        self.cols, self.rows, self.widths, self.tight = cols, rows, widths, tight
+        self.caption = caption
+        self.width = width  # the whole table's, or None: as wide as rich makes it
+
+    def table(self):
+        table = _rich_table(self.cols, self.rows, self.widths, self.caption, self.tight)
+        if self.width is not None:
+            table.width = self.width
+        return table
 
 
 def fit_table(columns: list[Column], cells: Cells, digits: int, console):
-    """A rich table as wide as ``console.width`` at most, with no number cut (SPEC §8).
+    """A rich table as wide as ``console.width`` at most, with no number cut (SPEC §8)."""
+    return _fit(columns, cells, digits, console).table()
+
+
+def _fit(columns: list[Column], cells: Cells, digits: int, console) -> _Layout:
+    """The layout of a table as wide as ``console.width`` at most, no number cut.
 
     What gives way, in order: the ``detail`` columns (a caption says so); then
     ``text`` columns wrap and shorten, down to FLOOR, and ``words`` columns wrap
@@ -98,23 +126,25 @@ def fit_table(columns: list[Column], cells: Cells, digits: int, console):
     caption = None
     if left_out:
         caption = f"{', '.join(c.title for c in left_out)} left out to fit {console.width} columns"
-    table = _rich_table(cols, rows, widths, caption, tight)
-    if spare < 0:  # nothing fits: wider than the terminal, and every number whole
-        table.width = sum(widths) + edges
-    return table
+    # nothing fits: wider than the terminal, and every number whole
+    return _Layout(cols, rows, widths, tight, caption, sum(widths) + edges if spare < 0 else None)
 
 
 def _widths(cols: list[Column], rows: list[list[str]], console, wide) -> tuple[list, list]:
-    """Each column's natural width (its longest line) and the least it can take."""
+    """Each column's natural width (its longest line) and the least it can take.
+
+    A plain text's widest line is what rich measures it as; ``cell_len`` per line
+    gives the same without rich's machinery (a third of a 10^5-row table's time).
+    """
     from rich.cells import cell_len
-    from rich.measure import Measurement
-    from rich.text import Text
+
+    def widest(text: str) -> int:
+        return max(map(cell_len, text.split("\n"))) if "\n" in text else cell_len(text)
 
     natural, least = [], []
     for i, col in enumerate(cols):
-        head = Measurement.get(console, wide, Text(col.title)).maximum
-        body = [Measurement.get(console, wide, Text(r[i])) for r in rows]
-        longest = max((m.maximum for m in body), default=0)
+        head = widest(col.title)
+        longest = max((widest(r[i]) for r in rows), default=0)
         natural.append(max(head, longest))
         if col.kind == "number":  # every line whole
             least.append(max(longest, min(head, FLOOR)))
@@ -183,3 +213,61 @@ def _box():
     from rich import box
 
     return box.SIMPLE_HEAD
+
+
+def _write_lines(layout: _Layout, console) -> None:
+    """A large table in the layout rich gives it (the SIMPLE_HEAD box, the same
+    widths and padding), written line by line; a label too long for its column is
+    cut with ``…`` rather than wrapped. Styles only where the console has colour."""
+    from rich.cells import cell_len, set_cell_size
+
+    pad = "" if layout.tight else " "
+    paint = _painter(console)
+
+    def cell(text: str, col: Column, width: int, style: str) -> str:
+        if cell_len(text) > width:
+            text = set_cell_size(text, width - 1) + "…"
+        gap = " " * (width - cell_len(text))
+        return pad + paint(text, style) + gap + pad if not col.right else pad + gap + paint(
+            text, style) + pad  # fmt: skip
+
+    def line(texts: list[str], header: bool) -> str:
+        parts = [cell(t, c, w, "bold" if header else c.style)
+                 for t, c, w in zip(texts, layout.cols, layout.widths)]  # fmt: skip
+        return " " + " ".join(parts) + " "
+
+    total = sum(layout.widths) + len(layout.cols) * 2 * len(pad) + len(layout.cols) + 1
+    out = [" " * total, line([c.title for c in layout.cols], True), " " + "─" * (total - 2) + " "]
+    write = console.file.write
+    write("\n".join(out) + "\n")
+    for row in layout.rows:
+        split = [v.split("\n") for v in row]
+        height = max(map(len, split))
+        out = [line([s[k] if k < len(s) else "" for s in split], False) for k in range(height)]
+        write("\n".join(out) + "\n")
+    write(" " * total + "\n")
+    if layout.caption:
+        write(paint(layout.caption.center(total), "dim italic") + "\n")
+    console.file.flush()
+
+
+def _painter(console):
+    """``paint(text, style)``: the text in the style's escape codes, or as it is
+    when the console has no colour."""
+    if not console.color_system:
+        return lambda text, style: text
+    from rich.color import ColorSystem
+    from rich.style import Style
+
+    system = ColorSystem[console.color_system.upper()]
+    cache: dict[str, tuple[str, str]] = {}
+
+    def paint(text: str, style: str) -> str:
+        if not style or not text:
+            return text
+        if style not in cache:
+            cache[style] = tuple(Style.parse(style).render("\0", color_system=system).split("\0"))
+        before, after = cache[style]
+        return before + text + after
+
+    return paint
