@@ -65,12 +65,122 @@ def _symbolic() -> dict[float, tuple[str, int]]:
     return table
 
 
-def _wrap(text: str, needs: bool) -> str:
-    return f"({text})" if needs else text
-
-
 class TooLong(Exception):
     """The formula is longer than the budget ``to_text`` was given."""
+
+
+# A node's length stops counting here: a DAG's text can be exponentially longer than
+# the DAG, and a length only ever meets budgets far below this.
+CAP = 1 << 62
+# A node whose whole text is this short is copied into its users' ropes as a string.
+SHORT = 64
+
+# A piece of a rope: text, or the id of a node whose text goes there.
+Piece = str | int
+
+
+class Ropes:
+    """The text of every node below some outputs, kept as a rope: a short tuple of
+    strings and ids of the nodes whose text goes between them. With each rope its
+    precedence, its length (capped at ``CAP``) and whether it starts with ``-``; so
+    making all of them costs O(nodes), and a text is spelled out only when asked.
+
+    ``names`` prints a labelled node (other than an output) by its label; ``labels``
+    prints the nodes it maps by those names inside other nodes' texts. A node longer
+    than ``budget`` raises ``TooLong``.
+    """
+
+    def __init__(
+        self,
+        g: Graph,
+        outputs: list[int],
+        names: bool = False,
+        labels: dict[int, str] | None = None,
+        budget: int | None = None,
+        latex: bool = False,
+    ) -> None:
+        self.g = g
+        name = _latex_name if latex else str
+        operation = _latex_operation if latex else _operation
+        top = max(outputs, default=-1)
+        wanted = set(outputs)
+        needed = [False] * (top + 1)
+        for n in outputs:
+            needed[n] = True
+        for n in range(top, -1, -1):
+            by_name = names and g.label[n] is not None
+            if needed[n] and g.op[n] != VAR and (n in wanted or not by_name):
+                for a in g.args[n]:
+                    needed[a] = True
+        rope: list[tuple[Piece, ...]] = [()] * (top + 1)
+        size = [0] * (top + 1)
+        # how a node appears inside its users: (piece, precedence, starts with "-")
+        part: list[tuple[Piece, int, bool]] = [("", PREC_ATOM, False)] * (top + 1)
+        for n in range(top + 1):
+            if not needed[n]:
+                continue
+            op = g.op[n]
+            if op == CONST:
+                t, prec = constant(g.value[n])
+                if latex:
+                    t = _latex_constant(t)
+                    prec = PREC_NEG if t.startswith("-") else PREC_ATOM
+                pieces: tuple[Piece, ...] = (t,)
+                length, minus = len(t), t.startswith("-")
+            elif op == VAR or (names and n not in wanted and g.label[n] is not None):
+                t = name(g.label[n])
+                pieces, length, prec, minus = (t,), len(t), PREC_ATOM, False
+            else:
+                joined, prec = operation(g, n, [part[a] for a in g.args[n]])
+                pieces, length = _compact(joined, size)
+                if budget is not None and length > budget:
+                    raise TooLong
+                first = pieces[0]
+                minus = first.startswith("-") if isinstance(first, str) else part[first][2]
+            rope[n], size[n] = pieces, length
+            if labels and n in labels:
+                part[n] = (name(labels[n]), PREC_ATOM, False)
+            elif len(pieces) == 1 and length <= SHORT:
+                part[n] = (pieces[0], prec, minus)
+            else:
+                part[n] = (n, prec, minus)
+        self.rope, self.size = rope, size
+
+    def text(self, n: int, limit: int | None = None) -> str:
+        """Node ``n``'s text, spelled out by one loop over its rope; with ``limit``,
+        only the first ``limit - 1`` characters and ``…`` when it is longer."""
+        if limit is not None and self.size[n] <= limit:
+            limit = None
+        want = CAP if limit is None else limit - 1
+        rope = self.rope
+        out: list[str] = []
+        got = 0
+        stack: list[Piece] = [n]
+        while stack and got < want:
+            piece = stack.pop()
+            if isinstance(piece, str):
+                out.append(piece)
+                got += len(piece)
+            else:
+                stack.extend(reversed(rope[piece]))
+        text = "".join(out)
+        return text if limit is None else text[:want] + "…"
+
+
+def _compact(pieces: list[Piece], size: list[int]) -> tuple[tuple[Piece, ...], int]:
+    """Adjacent strings joined, and the length (capped) of the text."""
+    out: list[Piece] = []
+    length = 0
+    for p in pieces:
+        if isinstance(p, str):
+            length += len(p)
+            if out and isinstance(out[-1], str):
+                out[-1] += p
+                continue
+        else:
+            length += size[p]
+        out.append(p)
+    return tuple(out), min(length, CAP)
 
 
 def to_text(
@@ -84,9 +194,9 @@ def to_text(
     """Print ``root`` as a formula; ``names`` prints labelled nodes by their label,
     ``labels`` prints the nodes it names by those names (shared subexpressions).
 
-    With ``limit``, subexpressions longer than it are cut to ``…`` so labels of huge
-    graphs cost linear time. A graph printed without names can be exponentially
-    longer than itself: past ``budget`` characters this raises ``TooLong``.
+    With ``limit`` (at least 1), the text is cut to ``limit`` characters ending in
+    ``…``, and only those are made. A graph printed without names can be
+    exponentially longer than itself: past ``budget`` characters this raises ``TooLong``.
     """
     return to_texts(g, [root], names, limit, labels, budget)[root]
 
@@ -100,71 +210,83 @@ def to_texts(
     budget: int | None = None,
     latex: bool = False,
 ) -> dict[int, str]:
-    """The full text (or ``latex``) of each output node, in one pass over the nodes
-    below them (not below a node printed by its name), iterative; a subexpression's
-    text is dropped once its last user is printed."""
-    name = _latex_name if latex else str
-    top = max(outputs)
-    wanted = set(outputs)
-    needed = [False] * (top + 1)
-    users = [0] * (top + 1)
-    for n in outputs:
-        needed[n] = True
-    for n in range(top, -1, -1):
-        by_name = names and g.label[n] is not None
-        if needed[n] and g.op[n] != VAR and (n in wanted or not by_name):
-            for a in g.args[n]:
-                needed[a] = True
-                users[a] += 1
-    result: dict[int, str] = {}
-    text: dict[int, tuple[str, int]] = {}
-    for n in range(top + 1):
-        if not needed[n]:
-            continue
-        op = g.op[n]
-        if op == CONST:
-            t, prec = constant(g.value[n])
-            if latex:
-                t = _latex_constant(t)
-                prec = PREC_NEG if t.startswith("-") else PREC_ATOM
-            text[n] = (t, prec)
-        elif op == VAR or (names and n not in wanted and g.label[n] is not None):
-            text[n] = (name(g.label[n]), PREC_ATOM)
-        else:
-            parts = [text[a] for a in g.args[n]]
-            t, prec = _latex_operation(g, n, parts) if latex else _operation(g, n, parts)
-            if limit is not None and len(t) > limit:
-                t = t[: limit - 1] + "…"
-            if budget is not None and len(t) > budget:
-                raise TooLong
-            text[n] = (t, prec)
-            for a in g.args[n]:
-                users[a] -= 1
-                if not users[a]:
-                    del text[a]
-        if n in wanted:
-            result[n] = text[n][0]
-        if labels and n in labels:
-            text[n] = (name(labels[n]), PREC_ATOM)
-    return result
+    """The text (or ``latex``) of each output node: one iterative pass over the nodes
+    below them (not below a node printed by its name), then each output spelled out."""
+    ropes = Ropes(g, outputs, names, labels, budget, latex)
+    leaves = (CONST, VAR)  # never cut: the limit is for operations
+    return {n: ropes.text(n, None if g.op[n] in leaves else limit) for n in outputs}
 
 
-def _operation(g: Graph, n: int, parts) -> tuple[str, int]:
-    """The text and precedence of operation ``n`` from its inputs' texts."""
+class Labels:
+    """Each node's formula cut to ``width`` characters (``…`` where cut), labelled
+    nodes inside it by their labels: the node column of the per-node tables.
+
+    One pass over the graph per width, in id order and only as far as asked, keeps
+    every node's cut text: a table of n rows costs O(n·width), where printing each
+    row's whole subgraph cost O(n²).
+    """
+
+    def __init__(self, g: Graph) -> None:
+        self.g = g
+        self._cut: dict[int, list[tuple[str, int, bool]]] = {}
+
+    def __call__(self, node: int, width: int) -> str:
+        done = self._cut.setdefault(width, [])
+        if node >= len(done):
+            self._extend(done, node, width)
+        text = done[node][0]  # a constant is not cut inside a formula, only here
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    @without_gc
+    def _extend(self, done: list[tuple[str, int, bool]], node: int, width: int) -> None:
+        """The cut texts of the nodes after those ``done``, up to ``node``."""
+        g = self.g
+        for n in range(len(done), node + 1):
+            op = g.op[n]
+            if op == CONST:
+                t, prec = constant(g.value[n])
+            elif op == VAR:
+                t, prec = g.label[n], PREC_ATOM
+            else:
+                parts = [
+                    (g.label[a], PREC_ATOM, False)
+                    if g.label[a] is not None and g.op[a] != CONST
+                    else done[a]
+                    for a in g.args[n]
+                ]
+                pieces, prec = _operation(g, n, parts)
+                t = "".join(pieces)  # the inputs' texts are cut: short
+                if len(t) > width:
+                    t = t[: width - 1] + "…"
+            done.append((t, prec, t.startswith("-")))
+
+
+def _wrap(piece: Piece, needs: bool) -> list[Piece]:
+    return ["(", piece, ")"] if needs else [piece]
+
+
+def _operation(g: Graph, n: int, parts) -> tuple[list[Piece], int]:
+    """The pieces and precedence of operation ``n`` from its inputs' parts
+    ``(piece, precedence, starts with "-")``."""
     op = g.op[n]
     spec = OPS[op]
     if spec.symbol is None:
-        t = f"{op}({', '.join(p[0] for p in parts)})"
+        pieces: list[Piece] = [f"{op}("]
+        for i, p in enumerate(parts):
+            if i:
+                pieces.append(", ")
+            pieces.append(p[0])
+        pieces.append(")")
         prec = PREC_ATOM
     elif spec.arity == 1:
-        (a, pa), prec = parts[0], spec.precedence
-        if pa == PREC_MUL and not a.startswith("-"):
+        (a, pa, minus), prec = parts[0], spec.precedence
+        if pa == PREC_MUL and not minus:
             # -(a*b) as -a*b: negation is exact, so (-a)*b is the same float
-            t, prec = "-" + a, PREC_MUL
+            pieces, prec = ["-", a], PREC_MUL
         else:
-            t = "-" + _wrap(a, pa < PREC_NEG)
+            pieces = ["-", *_wrap(a, pa < PREC_NEG)]
     else:
-        (a, pa), (b, pb), prec = parts[0], parts[1], spec.precedence
+        (a, pa, _), (b, pb, _), prec = parts[0], parts[1], spec.precedence
         if prec == PREC_POW:
             left = _wrap(a, pa <= PREC_POW)
             right = _wrap(b, pb < PREC_NEG)
@@ -174,8 +296,8 @@ def _operation(g: Graph, n: int, parts) -> tuple[str, int]:
         sep = spec.symbol if prec == PREC_POW else f" {spec.symbol} "
         if prec == PREC_MUL:
             sep = spec.symbol
-        t = left + sep + right
-    return t, prec
+        pieces = [*left, sep, *right]
+    return pieces, prec
 
 
 def shared_labels(g: Graph, roots: list[int]) -> dict[int, str]:
@@ -183,10 +305,11 @@ def shared_labels(g: Graph, roots: list[int]) -> dict[int, str]:
     skipping names the expression already uses for its variables."""
     uses = g.uses(roots)
     taken = set(g.variables)
+    outputs = set(roots)
     labels: dict[int, str] = {}
     k = 0
     for n in range(len(uses)):
-        if uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in roots:
+        if uses[n] > 1 and g.op[n] not in (CONST, VAR) and n not in outputs:
             k += 1
             while f"t{k}" in taken:
                 k += 1
@@ -205,36 +328,34 @@ def to_program(g: Graph, roots: list[int], cse: bool | None = None) -> tuple[lis
 
     ``cse`` True names every non-trivial node used more than once, False names
     none, None (auto) names them only when that makes the whole text shorter.
-    Returns the statements and one formula per root. The named form is printed
-    first: it is linear in the graph, and bounds how long the plain form may get.
+    Returns the statements and one formula per root. Both forms are measured as
+    ropes, in time linear in the graph, and only the one chosen is spelled out.
     """
     if cse is False:
         return [], one_line(g, roots)
     labels = shared_labels(g, roots)
-    texts = to_texts(g, [*labels, *roots], labels=labels)
-    statements = [f"{labels[n]} = {texts[n]}" for n in labels]
-    shared = [texts[r] for r in roots]
+    named = Ropes(g, [*labels, *roots], labels=labels)
     if cse is None:
-        length = sum(map(len, statements + shared))
-        try:
-            plain = [to_text(g, r, budget=length) for r in roots]
-        except TooLong:
-            return statements, shared
-        if sum(map(len, plain)) <= length:
-            return [], plain
-    return statements, shared
+        length = sum(len(labels[n]) + len(" = ") + named.size[n] for n in labels)
+        length += sum(named.size[r] for r in roots)
+        plain = Ropes(g, roots)
+        if sum(plain.size[r] for r in roots) <= length:
+            return [], [plain.text(r) for r in roots]
+    statements = [f"{labels[n]} = {named.text(n)}" for n in labels]
+    return statements, [named.text(r) for r in roots]
 
 
+@without_gc
 def one_line(g: Graph, roots: list[int], latex: bool = False) -> list[str]:
     """The roots without names, each on one line, if that stays under ``MAX_LINE``."""
     try:
-        texts = to_texts(g, roots, budget=MAX_LINE, latex=latex)
+        ropes = Ropes(g, roots, budget=MAX_LINE, latex=latex)
     except TooLong:
         raise UsageError(
             f"the formula is longer than {MAX_LINE:,} characters on one line",
             "drop --no-cse to name its shared parts t1, t2, ...",
         ) from None
-    return [texts[r] for r in roots]
+    return [ropes.text(r) for r in roots]
 
 
 def program_text(g: Graph, roots: list[int]) -> str:
@@ -249,30 +370,40 @@ _LATEX_FUNCTIONS = {
 _LATEX_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}
 
 
-def _latex_operation(g: Graph, n: int, parts) -> tuple[str, int]:
+def _latex_operation(g: Graph, n: int, parts) -> tuple[list[Piece], int]:
     op = g.op[n]
     spec = OPS[op]
     if op == "div":
-        return rf"\frac{{{parts[0][0]}}}{{{parts[1][0]}}}", PREC_ATOM
+        return [r"\frac{", parts[0][0], "}{", parts[1][0], "}"], PREC_ATOM
     if op == "pow":
-        (a, pa), (b, _) = parts
-        base = rf"\left({a}\right)" if pa <= PREC_POW else a
-        return f"{{{base}}}^{{{b}}}", PREC_POW
+        (a, pa, _), (b, _, _) = parts
+        base = _latex_wrap(a, pa <= PREC_POW)
+        return ["{", *base, "}^{", b, "}"], PREC_POW
     if op == "sqrt":
-        return rf"\sqrt{{{parts[0][0]}}}", PREC_ATOM
+        return [r"\sqrt{", parts[0][0], "}"], PREC_ATOM
     if op == "abs":
-        return rf"\left|{parts[0][0]}\right|", PREC_ATOM
+        return [r"\left|", parts[0][0], r"\right|"], PREC_ATOM
     if spec.symbol is None:
         name = _LATEX_NAMES.get(op, op)
         head = f"\\{name}" if name in _LATEX_FUNCTIONS else rf"\operatorname{{{name}}}"
-        return head + r"\left(" + ", ".join(p[0] for p in parts) + r"\right)", PREC_ATOM
+        pieces: list[Piece] = [head + r"\left("]
+        for i, p in enumerate(parts):
+            if i:
+                pieces.append(", ")
+            pieces.append(p[0])
+        pieces.append(r"\right)")
+        return pieces, PREC_ATOM
     if spec.arity == 1:
-        (a, pa), prec = parts[0], spec.precedence
-        return "-" + (rf"\left({a}\right)" if pa < PREC_NEG else a), prec
-    (a, pa), (b, pb), prec = parts[0], parts[1], spec.precedence
-    left = rf"\left({a}\right)" if pa < prec else a
-    right = rf"\left({b}\right)" if pb <= prec else b
-    return f"{left} {spec.latex or spec.symbol} {right}", prec
+        (a, pa, _), prec = parts[0], spec.precedence
+        return ["-", *_latex_wrap(a, pa < PREC_NEG)], prec
+    (a, pa, _), (b, pb, _), prec = parts[0], parts[1], spec.precedence
+    left = _latex_wrap(a, pa < prec)
+    right = _latex_wrap(b, pb <= prec)
+    return [*left, f" {spec.latex or spec.symbol} ", *right], prec
+
+
+def _latex_wrap(piece: Piece, needs: bool) -> list[Piece]:
+    return [r"\left(", piece, r"\right)"] if needs else [piece]
 
 
 _LATEX_CONSTANTS = {
@@ -300,6 +431,7 @@ def _latex_name(name: str) -> str:
     return f"{head}_{{{name[len(head) :]}}}" if head and head != name else name
 
 
+@without_gc
 def latex_program(g: Graph, roots: list[int], names, order: int, cse: bool) -> list[str]:
     """LaTeX lines: shared parts ``t_{1} = ...`` (with ``cse``), then ∂ⁿf/∂vⁿ = ... per root."""
     labels = shared_labels(g, roots) if cse else {}
