@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
-from .errors import EvaluationError, UsageError, no_value, not_a_variable
+from .errors import BindingError, EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
 from .graph import CONST, VAR, without_gc
 from .ops import OPS
@@ -37,6 +37,39 @@ class NodeRow:
         self.status: str = status  # "" | "unused" | "no wrt"
 
 
+class Derivatives:
+    """Derivatives as formulas: shared parts ``t1 = ...`` (when they make it shorter,
+    or as ``cse`` says) and one formula per variable."""
+
+    def __init__(self, graph, roots: list[int], names, order: int, cse: bool | None) -> None:
+        from .printing import to_program
+
+        self.graph, self.roots, self.names, self.order = graph, roots, tuple(names), order
+        self.statements, self.formulas = to_program(graph, roots, cse) if roots else ([], [])
+
+    def lines(self) -> list[str]:
+        """The shared parts, then ``d/dx: formula`` per variable (no prefix for one);
+        ``0`` for an expression without variables."""
+        if not self.names:
+            return ["0"]
+        power = "" if self.order == 1 else str(self.order)
+        prefix = [f"d{power}/d{n}{power}: " for n in self.names] if len(self.names) > 1 else [""]
+        return [*self.statements, *(p + f for p, f in zip(prefix, self.formulas))]
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"let": [...], "x": "formula", ...}`` (``let`` only with shared parts)."""
+        result: dict[str, Any] = {"let": self.statements} if self.statements else {}
+        return {**result, **dict(zip(self.names, self.formulas))}
+
+    def latex(self) -> list[str]:
+        from .printing import latex_program
+
+        if not self.names:
+            return ["0"]
+        return latex_program(self.graph, self.roots, self.names, self.order,
+                             bool(self.statements))  # fmt: skip
+
+
 class Expression:
     """A compiled expression: values, gradients and the per-node table."""
 
@@ -45,8 +78,13 @@ class Expression:
         self.graph = program.graph
         self.outputs = program.outputs
         self.n_forward = len(self.graph)  # later nodes belong to derivatives
-        self._compiled: dict[tuple, Compiled] = {}
-        self._gradients: dict[tuple[str, ...], Gradient] = {}
+        # One cache per transform, so that no variable's name can collide with
+        # another cache's key (a variable named ``tangents`` once did).
+        self._compiled: dict[tuple[int, ...], Compiled] = {}
+        self._reverse: dict[tuple[str, ...] | None, Gradient] = {}  # None: every variable
+        self._hessians: dict[tuple[str, ...], list[list[int]]] = {}
+        self._tangents: dict[str, Tangents] = {}
+        self._jacobian: list[list[int]] | None = None
 
     # --- what it is -----------------------------------------------------------
 
@@ -57,6 +95,11 @@ class Expression:
     @property
     def text(self) -> str:
         return self.program.text
+
+    @property
+    def warnings(self) -> list[str]:
+        """What is legal but probably a mistake: an assignment that nothing reads."""
+        return self.program.warnings
 
     def _params(self) -> list[int]:
         return list(self.graph.variables.values())
@@ -85,12 +128,18 @@ class Expression:
 
     @without_gc
     def gradient(self, wrt: Sequence[str] | None = None) -> Gradient:
-        wrt = self.wrt(wrt)
-        if wrt not in self._gradients:
+        found = self._reverse.get(wrt if wrt is None else tuple(wrt))
+        if found is not None:
+            return found
+        names = self.wrt(wrt)
+        if names not in self._reverse:
             output = self._single_output("grad")
-            nodes = [self.graph.variables[n] for n in wrt]
-            self._gradients[wrt] = reverse(self.graph, output, nodes)
-        return self._gradients[wrt]
+            variables = [self.graph.variables[n] for n in names]
+            grad = reverse(self.graph, output, variables)
+            grad.nodes = [grad.output, *grad.grads(self.graph)]  # the value, then ∂f/∂wrt
+            self._reverse[names] = grad
+        self._reverse[wrt if wrt is None else tuple(wrt)] = self._reverse[names]
+        return self._reverse[names]
 
     @without_gc
     def compiled(self, outputs: Sequence[int]) -> Compiled:
@@ -100,29 +149,26 @@ class Expression:
         return self._compiled[key]
 
     def value_and_grad_nodes(self, wrt: Sequence[str] | None = None) -> list[int]:
-        grad = self.gradient(wrt)
-        return [grad.output, *grad.grads(self.graph)]
+        return self.gradient(wrt).nodes
 
     @without_gc
     def hessian_nodes(self, wrt: Sequence[str] | None = None) -> list[list[int]]:
         """Second derivatives, reverse over reverse: each gradient node differentiated again."""
         names = self.wrt(wrt)
-        key = ("hessian", *names)
-        if key not in self._gradients:
+        if names not in self._hessians:
             g = self.graph
             variables = [g.variables[n] for n in names]
             rows = [reverse(g, d, variables).grads(g) for d in self.gradient(names).grads(g)]
-            self._gradients[key] = rows
-        return self._gradients[key]
+            self._hessians[names] = rows
+        return self._hessians[names]
 
     @without_gc
     def tangents(self, name: str) -> Tangents:
         """Forward mode: the tangent of every node along the variable ``name``."""
-        key = ("tangents", name)
-        if key not in self._gradients:
+        if name not in self._tangents:
             g = self.graph
-            self._gradients[key] = forward(g, self.outputs, g.variables[name])
-        return self._gradients[key]
+            self._tangents[name] = forward(g, self.outputs, g.variables[name])
+        return self._tangents[name]
 
     def jacobian_nodes(self, mode: str = "reverse") -> list[list[int]]:
         """∂output_i/∂variable_j as nodes: one reverse sweep per output, or one
@@ -134,14 +180,16 @@ class Expression:
             columns = [tangents_of(self.tangents(v), g, self.outputs) for v in self.variables]
             return [[col[i] for col in columns] for i in range(len(self.outputs))]
         variables = [g.variables[v] for v in self.variables]
-        key = ("jacobian",)
-        if key not in self._gradients:
-            self._gradients[key] = [reverse(g, o, variables).grads(g) for o in self.outputs]
-        return self._gradients[key]
+        if self._jacobian is None:
+            self._jacobian = [reverse(g, o, variables).grads(g) for o in self.outputs]
+        return self._jacobian
 
     def jacobian(self, point: Sequence[float], mode: str = "reverse") -> list[list[float]]:
+        """∂output_i/∂variable_j at a point given in the order of ``variables``."""
+        if mode not in ("forward", "reverse", "auto"):
+            raise UsageError(f"unknown mode {mode!r}", "choose forward, reverse or auto")
         rows = self.jacobian_nodes(mode)
-        flat = self.compiled([n for row in rows for n in row]).scalar(*point)
+        flat = self.compiled([n for row in rows for n in row]).scalar(*self.point(point))
         width = len(self.variables)
         return [list(flat[i * width : (i + 1) * width]) for i in range(len(rows))]
 
@@ -164,6 +212,17 @@ class Expression:
             roots.append(node)
         return roots
 
+    def derivatives(
+        self, wrt: Sequence[str] | None = None, order: int = 1, cse: bool | None = None
+    ) -> Derivatives:
+        """∂ⁿf/∂vⁿ for each variable v of ``wrt`` (default: all), simplified, as
+        formulas that parse back (``adcli diff``)."""
+        from .simplify import simplified
+
+        names = self.wrt(wrt)
+        graph, roots = simplified(self.graph, self.derivative_nodes(names, order))
+        return Derivatives(graph, roots, names, order, cse)
+
     def derivative(self, name: str, order: int = 1) -> Expression:
         """The derivative as another expression: printable, evaluable, differentiable."""
         from .printing import program_text
@@ -180,62 +239,134 @@ class Expression:
     def hessian(self, point: Sequence[float], wrt: Sequence[str] | None = None):
         """The Hessian matrix at a point given in the order of the variables."""
         rows = self.hessian_nodes(wrt)
-        flat = self.compiled([n for row in rows for n in row]).scalar(*point)
+        flat = self.compiled([n for row in rows for n in row]).scalar(*self.point(point))
         width = len(rows)
         return [list(flat[i * width : (i + 1) * width]) for i in range(width)]
 
-    def minimize(self, start: dict[str, float], **options: Any):
+    def hessian_at(self, point: Sequence[float]):
+        """The Hessian at a point, its eigenvalues and the kind of point (``PointKind``):
+        a minimum, maximum or saddle only where the gradient is zero."""
+        from .optimize import PointKind, eigenvalues
+
+        point = self.point(point)
+        matrix = self.hessian(point)
+        value, *grad = self.compiled(self.value_and_grad_nodes()).scalar(*point)
+        norm = math.hypot(*grad) if grad else 0.0
+        return matrix, PointKind(eigenvalues(matrix), value, norm)
+
+    def check_minimizable(self) -> None:
+        """One output and at least one variable, or a ``UsageError`` saying why not."""
+        self._single_output("minimize")
+        if not self.variables:
+            raise UsageError(
+                "there is nothing to minimize: the expression has no variables",
+                "write a formula of a variable, e.g. (x - 3)**2",
+            )
+
+    def minimize(self, start: dict[str, float] | Sequence[float] | float, **options: Any):
         """Gradient descent from ``start``; see ``adcli.optimize.descend`` for options."""
         from .optimize import descend, diagnose
 
-        self._single_output("minimize")
-        point = self.bind(start)
+        self.check_minimizable()
+        point = self.bind(start) if isinstance(start, dict) else self.point(start)
         run = descend(self.compiled(self.value_and_grad_nodes()), point, **options)
         run.diagnosis = diagnose(run, self.hessian, self.variables)
         return run
 
     # --- binding points -------------------------------------------------------
 
-    def bind(self, bindings: dict[str, Any]) -> list[Any]:
-        """Order keyword bindings as the variables; name what is missing or extra."""
-        for name in bindings:
+    def bind(self, bindings: dict[str, Any], args: Sequence[Any] = ()) -> list[Any]:
+        """Values in the order of the variables, from positional ``args`` (in that
+        order) and keyword ``bindings``; name what is missing, extra or not a number.
+        Numbers become floats; arrays (numpy, lists) stay arrays."""
+        variables = self.variables
+        if len(args) > len(variables):
+            listed = ", ".join(variables) or "none"
+            raise BindingError(f"{len(args)} values given for {len(variables)} variable(s) "
+                               f"({listed})")  # fmt: skip
+        bound = dict(zip(variables, args))
+        for name, value in bindings.items():
             if name not in self.graph.variables:
-                raise not_a_variable(name, self.variables)
-        for name in self.variables:
-            if name not in bindings:
+                raise not_a_variable(name, variables)
+            if name in bound:
+                raise BindingError(f"{name} is given twice: by position and by name")
+            bound[name] = value
+        for name in variables:
+            if name not in bound:
                 raise no_value(name)
-        return [bindings[v] for v in self.variables]
+        return [_number_or_array(name, bound[name]) for name in variables]
 
-    def _run(self, outputs: list[int], bindings: dict[str, Any]) -> list[Any]:
-        args = self.bind(bindings)
+    def point(self, point: Sequence[float]) -> list[float]:
+        """One point given as a sequence in the order of the variables, as floats."""
+        if isinstance(point, (str, bytes)) or not hasattr(point, "__len__"):
+            if len(self.variables) == 1:
+                point = [point]
+            else:
+                raise BindingError(f"a point is a list of {len(self.variables)} numbers, in "
+                                   f"the order {', '.join(self.variables) or '()'}")  # fmt: skip
+        values = self.bind({}, list(point))
+        if any(not isinstance(v, float) for v in values):
+            raise BindingError("this takes one point: numbers, not arrays")
+        return values
+
+    def _run(self, outputs: list[int], args: Sequence[Any], bindings: dict[str, Any]):
         compiled = self.compiled(outputs)
-        if any(not isinstance(a, (int, float)) for a in args):
-            return compiled.batch(*args)
-        return list(compiled.scalar(*map(float, args)))
+        if not args and len(bindings) == len(self.variables):  # the common call: f(x=2.0)
+            try:
+                values = [bindings[v] for v in self.variables]
+            except KeyError:
+                pass
+            else:
+                if all(v.__class__ is float for v in values):
+                    return list(compiled.scalar(*values))
+        values = self.bind(bindings, args)
+        if all(isinstance(v, float) for v in values):
+            return list(compiled.scalar(*values))
+        try:
+            return compiled.batch(*values)
+        except ValueError as e:  # numpy: shapes that do not broadcast
+            shapes = ", ".join(f"{n} {getattr(v, 'shape', ())}" for n, v in
+                               zip(self.variables, values))  # fmt: skip
+            raise BindingError(f"the arrays do not broadcast together: {shapes}") from e
 
     # --- the public API -------------------------------------------------------
 
-    def __call__(self, /, **bindings: Any) -> Any:
-        """The value (a tuple of values for several outputs); arrays work too."""
-        values = self._run(self.outputs, bindings)
+    def __call__(self, /, *args: Any, **bindings: Any) -> Any:
+        """The value at a point: ``f(2.0)`` (values in the order of ``variables``),
+        ``f(x=2.0)``, or arrays of points (numpy broadcasting). A tuple of values for
+        several outputs. Floats in, a float out; arrays in, arrays out."""
+        values = self._run(self.outputs, args, bindings)
         return values[0] if len(values) == 1 else tuple(values)
 
-    def grad(
-        self, wrt: Sequence[str] | None = None, /, **bindings: Any
-    ) -> tuple[Any, dict[str, Any]]:
-        """``(value, {variable: ∂f/∂variable})`` at a point or at arrays of points."""
-        names = self.wrt(wrt)
-        values = self._run(self.value_and_grad_nodes(names), bindings)
+    def grad(self, /, *args: Any, **bindings: Any) -> tuple[Any, dict[str, Any]]:
+        """``(value, {variable: ∂f/∂variable})`` at a point or at arrays of points.
+
+        ``f.grad(2.0)`` or ``f.grad(x=2.0)``; a first argument that is a list of names
+        (or one name) differentiates with respect to those only:
+        ``f.grad(["x"], x=1.0, y=2.0)``. Any name may be a variable, ``wrt`` too.
+        """
+        wrt = None
+        if args and (isinstance(args[0], str) or _names(args[0])):
+            wrt, args = ([args[0]] if isinstance(args[0], str) else args[0]), args[1:]
+        grad = self.gradient(wrt)
+        names = self.wrt(wrt) if wrt is not None else self.variables
+        values = self._run(grad.nodes, args, bindings)
         return values[0], dict(zip(names, values[1:]))
 
     # --- the per-node table and the node that went wrong ----------------------
 
-    def check(self, point: Sequence[float], method: str = "central", eps: float = 1e-6, tol=None):
+    def check(
+        self,
+        point: Sequence[float],
+        method: str = "central",
+        eps: float | None = None,
+        tol: float | None = None,
+    ):
         """The AD gradient beside central differences or the complex step (``adcli check``)."""
         from .check import check
 
         self._single_output("check")
-        return check(self, point, method, eps, tol)
+        return check(self, self.point(point), method, eps, tol)
 
     @property
     def numbers(self) -> dict[int, int]:
@@ -345,13 +476,17 @@ class Expression:
         return lines
 
     def label(self, node: int, width: int = 28) -> str:
-        from .printing import to_text
-
+        """The node as the tables name it: its label, or its formula cut to ``width``
+        characters. One printer per expression keeps every node's cut text, so a
+        table's labels cost O(width) each, not a print of each node's subgraph."""
         g = self.graph
         if g.label[node] is not None:
             return " = ".join([g.label[node], *g.aliases.get(node, [])])
-        text = to_text(g, node, names=True, limit=width)
-        return text if len(text) <= width else text[: width - 1] + "…"
+        if not hasattr(self, "_labels"):
+            from .printing import Labels
+
+            self._labels = Labels(g)
+        return self._labels(node, width)
 
     def check_finite(self, point: list[float], values: Sequence[float], wrt=None) -> None:
         """Raise an ``EvaluationError`` naming the node that first went non-finite."""
@@ -412,9 +547,46 @@ class Expression:
             reason = f"{g.op[source]}'({shown}) is {size}"
             if target != source:
                 reason += f" (node #{self.numbers[source]} {self.label(source, 60)})"
+            inputs = (values.get(a, g.value[a]) for a in g.args[source])
+            detail = OPS[g.op[source]].why_partial(*inputs)
+            reason += f": {detail}" if detail else ""
         else:
             reason += " in the chain rule"
         return f"{adjoint} is {_short(spoiled)} {where}: {reason}"
+
+
+def _names(value: Any) -> bool:
+    """A non-empty list or tuple of strings: a ``wrt`` list, not a point."""
+    return (
+        isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, str) for v in value)
+    )
+
+
+def _number_or_array(name: str, value: Any) -> Any:
+    """A binding as a float (Python and numpy scalars) or a float array; anything
+    else is the caller's mistake, said as an ``AdcliError``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, complex):
+        raise BindingError(f"{name} is complex; adcli computes with real numbers")
+    if hasattr(value, "dtype") or isinstance(value, (list, tuple)):
+        import numpy as np
+
+        try:
+            array = np.asarray(value)
+        except ValueError:  # a ragged list
+            array = np.asarray([], dtype=object)
+        if array.dtype.kind in "biuf" and array.dtype.kind != "b":
+            if isinstance(value, np.generic):
+                return float(value)
+            return array.astype(np.float64, copy=False)
+        if array.dtype.kind == "c":
+            raise BindingError(f"{name} is complex; adcli computes with real numbers")
+    shown = repr(value) if len(repr(value)) < 40 else type(value).__name__
+    raise BindingError(
+        f"{name}={shown} is not a number",
+        "give a float, an int, or an array of them (a numpy array or a list)",
+    )
 
 
 def _short(value: float | None) -> str:

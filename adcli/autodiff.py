@@ -26,6 +26,7 @@ class Gradient:
         self.contributions: dict[int, list[tuple[int, int]]] = {}
         # backward node -> (forward node, "partial" | "product" | "sum", input index)
         self.origin: dict[int, tuple[int, str, int]] = {}
+        self.nodes: list[int] = []  # the output, then each wrt variable's adjoint
 
     def grads(self, g: Graph) -> list[int]:
         """The adjoint node of each wrt variable (a zero constant when unused)."""

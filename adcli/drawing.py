@@ -19,8 +19,8 @@ import tempfile
 from typing import Any
 
 from .errors import AdcliError, UsageError
-from .graph import CONST, VAR
-from .printing import number
+from .graph import CONST, VAR, without_gc
+from .printing import number as number_text
 
 FORMATS = ("text", "dot", "mermaid", "json")
 RENDERED = ("svg", "png", "pdf")  # -o FILE.<suffix> runs Graphviz's dot
@@ -38,8 +38,11 @@ class MissingTool(AdcliError):
 class Box:
     """One forward node as drawn: its title, inputs and (with a point) numbers."""
 
-    def __init__(self, number: int, name: str | None, title: str, inputs: list[int]) -> None:
+    def __init__(
+        self, number: int, name: str | None, title: str, inputs: list[int], node: int = -1
+    ) -> None:
         self.number = number
+        self.node = node  # the graph's node
         self.name = name  # the variable, or the statement's name
         self.title = title  # the operation, constants folded in: "· ^ 2", "sigmoid"
         self.inputs = inputs  # numbers of the input boxes, in argument order
@@ -48,12 +51,14 @@ class Box:
         self.partials: list[float | None] = []  # one per input box
         self.output = False
         self.unused = False
+        self.row = None  # with a point: its row of the per-node table
 
     @property
     def is_input(self) -> bool:
         return self.title == ""
 
 
+@without_gc
 def boxes(e, point: list[float] | None = None, wrt=None) -> list[Box]:
     """The boxes of ``e``'s forward graph, with values and gradients at ``point``."""
     g = e.graph
@@ -62,17 +67,23 @@ def boxes(e, point: list[float] | None = None, wrt=None) -> list[Box]:
     for n, k in number.items():
         args = g.args[n]
         if g.op[n] == VAR:
-            result.append(Box(k, g.label[n], "", []))
+            result.append(Box(k, g.label[n], "", [], n))
             continue
         name = " = ".join([g.label[n], *g.aliases.get(n, [])]) if g.label[n] else None
-        result.append(Box(k, name, _title(g, n), [number[a] for a in args if a in number]))
+        result.append(Box(k, name, _title(g, n), [number[a] for a in args if a in number], n))
     outputs = {number[o] for o in e.outputs if o in number}
     for box in result:
         box.output = box.number in outputs
+    for o in dict.fromkeys(e.outputs):  # an output that is a constant (adcli graph "5")
+        if o not in number:
+            box = Box(len(result) + 1, None, number_text(g.value[o]), [], o)
+            box.output = True
+            box.value = g.value[o] if point is not None else None
+            result.append(box)
     if point is not None:
         rows = {r.number: r for r in e.node_table(point, wrt)}
         for box in result:
-            row = rows[box.number]
+            row = box.row = rows[box.number]
             box.value, box.adjoint = row.value, row.adjoint
             box.partials = [p for p, i in zip(row.partials, row.inputs) if i.startswith("#")]
             box.unused = row.status != ""
@@ -84,7 +95,7 @@ def _title(g, n: int) -> str:
     op, args = g.op[n], g.args[n]
     if not any(g.op[a] == CONST for a in args):
         return _SYMBOLS.get(op, op)
-    parts = [number(g.value[a]) if g.op[a] == CONST else "·" for a in args]
+    parts = [number_text(g.value[a]) if g.op[a] == CONST else "·" for a in args]
     if op in _SYMBOLS and len(args) == 2:
         return f"{parts[0]} {_SYMBOLS[op]} {parts[1]}"
     return f"{op}({', '.join(parts)})"
@@ -216,14 +227,49 @@ def render_with_graphviz(source: str, path: str) -> None:
             os.unlink(partial)
 
 
-def output_kind(path: str) -> str | None:
-    """``svg``/``png``/``pdf`` for a picture, None for a text file."""
+# -o FILE.<suffix>: the text format it holds (SPEC §8: the extension picks the format)
+SUFFIXES = {"txt": "text", "dot": "dot", "gv": "dot", "json": "json", "mmd": "mermaid"}
+
+
+def output_format(fmt: str | None, path: str | None) -> tuple[str, str | None]:
+    """The text format to draw and, for a picture, its suffix, from ``--format`` and
+    ``-o``'s extension; an extension that says another format than ``--format``,
+    or one adcli does not know, is an input error naming the ones it does."""
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", "choose text, dot, mermaid or json")
+    if path is None:
+        return fmt or "text", None
     suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    known = ", ".join(f".{s}" for s in [*SUFFIXES, *RENDERED])
     if suffix in RENDERED:
-        return suffix
+        if fmt not in (None, "dot"):
+            raise UsageError(f"-o {path} draws the Graphviz picture", "drop --format, or use .txt")
+        return "dot", suffix
     if suffix in ("jpg", "jpeg", "gif", "bmp", "webp", "eps", "ps"):
         raise UsageError(f"cannot write .{suffix} pictures", "use .svg, .png or .pdf")
-    return None
+    if suffix not in SUFFIXES:
+        raise UsageError(f"-o {path}: adcli does not know the extension .{suffix}",
+                         f"use one of {known}")  # fmt: skip
+    if fmt is not None and fmt != SUFFIXES[suffix] and suffix != "txt":
+        raise UsageError(f"-o {path} holds {SUFFIXES[suffix]}, not {fmt}",
+                         f"drop --format, or name the file .{_suffix_of(fmt)}")  # fmt: skip
+    return fmt or SUFFIXES[suffix], None
+
+
+def _suffix_of(fmt: str) -> str:
+    return next(s for s, f in SUFFIXES.items() if f == fmt)
+
+
+def draw(e, fmt: str, point: list[float] | None, wrt, digits: int) -> str:
+    """The graph of ``e`` as ``fmt`` text, with values and gradients at ``point``."""
+    bs = boxes(e, point, wrt)
+    if fmt == "json":
+        return to_json(e, bs, point, wrt)
+    if fmt == "dot":
+        return to_dot(bs, digits)
+    if fmt == "mermaid":
+        return to_mermaid(bs, digits)
+    return to_text_tree(bs, digits)
 
 
 # --- Mermaid ----------------------------------------------------------------------------
@@ -252,18 +298,33 @@ def to_mermaid(bs: list[Box], digits: int = 6) -> str:
 # --- JSON -------------------------------------------------------------------------------
 
 
+@without_gc
 def to_json(e, bs: list[Box], point: list[float] | None, wrt=None) -> str:
     """Nodes and edges with a stable schema; with a point, ``nodes`` is exactly the
     per-node table of ``adcli grad --format json --nodes``."""
-    from .render import json_number, node_json
+    from .numtext import json_number
+    from .render import node_json
 
     if point is not None:
-        nodes = node_json(e.node_table(point, wrt))
+        rows = [b.row for b in bs if b.node in e.numbers]
+        nodes = node_json(rows if None not in rows else e.node_table(point, wrt))
     else:
         nodes = [
-            {"id": b.number, "node": e.label(n), "op": e.graph.op[n], "inputs": e.inputs_text(n)}
-            for b, n in zip(bs, e.numbers)
-        ]
+            {"id": b.number, "node": e.label(b.node), "op": e.graph.op[b.node],
+             "inputs": e.inputs_text(b.node)}
+            for b in bs if b.node in e.numbers
+        ]  # fmt: skip
+    for b in bs:  # a constant output: a node of its own, as drawn
+        if b.node not in e.numbers:
+            nodes.append(
+                {
+                    "id": b.number,
+                    "node": b.title,
+                    "op": "const",
+                    "inputs": [],
+                    **({"value": json_number(b.value)} if point is not None else {}),
+                }
+            )
     edges = []
     for b in bs:
         for i, k in enumerate(b.inputs):

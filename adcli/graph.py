@@ -11,6 +11,7 @@ The smart constructors fold constants and drop identities (``x*1``, ``x+0``,
 
 from __future__ import annotations
 
+import functools
 import gc
 
 from .ops import OPS
@@ -188,6 +189,7 @@ def without_gc(build):
     objects, and the collector's passes over them made large programs 2x slower.
     """
 
+    @functools.wraps(build)  # its name, signature and docstring, for help()
     def paused(*args, **kwargs):
         was_enabled = gc.isenabled()
         gc.disable()
@@ -197,7 +199,6 @@ def without_gc(build):
             if was_enabled:
                 gc.enable()
 
-    paused.__doc__ = build.__doc__
     return paused
 
 
