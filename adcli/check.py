@@ -6,8 +6,10 @@ f(x + ih) and reads f'(x) = Im f / h, exact to rounding for analytic functions.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+from .errors import UsageError
 from .graph import VAR
 
 TOLERANCE = {"central": 1e-6, "complex": 1e-12}  # SPEC §3: |AD − numeric| ≤ tol·max(1, |AD|)
@@ -24,8 +26,8 @@ CONVENTIONS = {
 
 
 class CheckRow:
-    def __init__(self, name: str, ad: float, numeric: float, tol: float) -> None:
-        self.name, self.ad, self.numeric = name, ad, numeric
+    def __init__(self, name: str, ad: float, numeric: float, tol: float, step: float) -> None:
+        self.name, self.ad, self.numeric, self.step = name, ad, numeric, step
         self.abs_err = abs(ad - numeric)
         self.rel_err = self.abs_err / max(1.0, abs(ad))
         self.ok = self.rel_err <= tol  # False for nan, as it must be
@@ -40,28 +42,80 @@ class CheckResult:
         return all(r.ok for r in self.rows)
 
 
-def check(expr, point: Sequence[float], method: str, eps: float, tol: float | None) -> CheckResult:
+def check(
+    expr, point: Sequence[float], method: str, eps: float | None, tol: float | None
+) -> CheckResult:
+    """The AD gradient at ``point`` beside a numerical one; ``eps`` fixes the central
+    step (times max(1, |x|)), None lets each variable's step be chosen."""
+    if method not in TOLERANCE:
+        raise UsageError(f"unknown method {method!r}", "choose central or complex")
+    if eps is not None and not (math.isfinite(eps) and eps > 0):
+        raise UsageError(f"--eps must be a positive number, got {eps!r}", "try --eps 1e-6")
+    if tol is not None and not tol >= 0:
+        raise UsageError(f"--tol must be ≥ 0, got {tol!r}")
     names = expr.variables
     values = expr.compiled(expr.value_and_grad_nodes()).scalar(*point)
     tol = TOLERANCE[method] if tol is None else tol
     f = expr.compiled(expr.outputs)
     rows = []
     for i, name in enumerate(names):
-        x = list(point)
         if method == "central":
-            h = eps * max(1.0, abs(point[i]))
-            x[i] = point[i] + h
-            plus = f.scalar(*x)[0]
-            x[i] = point[i] - h
-            minus = f.scalar(*x)[0]
-            numeric = (plus - minus) / ((point[i] + h) - (point[i] - h))
+            if eps is not None:
+                h = eps * max(1.0, abs(point[i]))
+                numeric, h = _central(f, point, i, h), h
+            else:
+                numeric, h = _settled(f, point, i)
         else:
             h = COMPLEX_STEP * max(1.0, abs(point[i]))
             z = [complex(v) for v in point]
             z[i] = complex(point[i], h)
             numeric = f.complex_step(*z)[0].imag / h
-        rows.append(CheckRow(name, values[1 + i], numeric, tol))
+        rows.append(CheckRow(name, values[1 + i], numeric, tol, h))
     return CheckResult(method, tol, rows, kinks(expr, point))
+
+
+def _central(f, point: Sequence[float], i: int, h: float) -> float:
+    """(f(x + h) − f(x − h)) / 2h along variable ``i``, over the step as the floats
+    actually took it."""
+    x = list(point)
+    x[i] = point[i] + h
+    plus = f.scalar(*x)[0]
+    x[i] = point[i] - h
+    minus = f.scalar(*x)[0]
+    return (plus - minus) / ((point[i] + h) - (point[i] - h))
+
+
+def _settled(f, point: Sequence[float], i: int) -> tuple[float, float]:
+    """A central difference whose step is chosen where the estimates settle.
+
+    A step fixed relative to |x| fails where f varies on a scale of its own (sin at
+    x = 1e10 needs h near 1e-4, not 1e4), and a fixed absolute step fails where
+    rounding in f swamps it (x**2 at 1e10 needs h ≥ 1). So the steps go up by
+    factors of 10 from a floor (1e-8·min(1, |x|), and 16 ulps of x) to
+    max(1, |x|)/10. While rounding dominates, the gap between neighbouring
+    estimates shrinks (noisily) as the step grows; once truncation dominates it
+    grows about a hundredfold per step. The pair that agrees best before the gaps
+    clearly grow gives the estimate (its smaller step). Steps far beyond f's own
+    scale also agree, near 0 (sin over a step of 1e6), which is why the search
+    stops at the first clear growth. Nothing here looks at the AD answer.
+    """
+    x = point[i]
+    floor = max(16 * math.ulp(x), 1e-8 * min(1.0, abs(x)) if x else 1e-8)
+    steps = [0.1 * max(1.0, abs(x))]
+    while steps[-1] / 10.0 >= floor and len(steps) < 40:
+        steps.append(steps[-1] / 10.0)
+    estimates = [(_central(f, point, i, h), h) for h in reversed(steps)]
+    finite = [(d, h) for d, h in estimates if math.isfinite(d)]
+    if len(finite) < 2:
+        return (finite or estimates)[0]
+    gaps = [abs(a - b) for (a, _), (b, _) in zip(finite, finite[1:])]
+    best = None  # the pair that agrees best so far (two equal estimates say nothing)
+    for j, gap in enumerate(gaps):
+        if best is not None and gap > 30.0 * gaps[best]:
+            break  # truncation has taken over: larger steps only get worse
+        if gap > 0.0 and (best is None or gap < gaps[best]):
+            best = j
+    return finite[best if best is not None else 0]
 
 
 def kinks(expr, point: Sequence[float]) -> list[str]:

@@ -16,20 +16,12 @@ import typer
 from . import __version__
 from .api import Expression, compile
 from .errors import AdcliError, EvaluationError, UsageError
-from .points import from_spec, parse_at, read_text
+from .numtext import full
+from .pasted import PASTED, pasted_lines
+from .points import from_spec
 from .pointwise import write_rows
-from .render import (
-    FORMATS,
-    PASTED,
-    TABLES,
-    Columns,
-    RowWriter,
-    full,
-    node_json,
-    node_table,
-    pasted_lines,
-    tangent_table,
-)
+from .render import FORMATS, TABLES, Columns, RowWriter, node_json, node_table, tangent_table
+from .streams import parse_at, read_text
 
 app = typer.Typer(
     add_completion=False,
@@ -63,25 +55,37 @@ Format = Annotated[
     ),
 ]  # fmt: skip
 Digits = Annotated[
-    int, typer.Option("--digits", min=1, max=17, help="Significant digits in tables.")
+    int,
+    typer.Option("--digits", min=1, max=17, metavar="N", help="Significant digits in tables."),
 ]
 NoColor = Annotated[bool, typer.Option("--no-color", help="No colour (also: NO_COLOR=1).")]
 Strict = Annotated[
     bool, typer.Option("--strict", help="Stop at the first non-finite result (exit 1).")
 ]
 Wrt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option("--wrt", metavar="x,y", show_default=False,
-                 help="Differentiate with respect to these variables only."),
+                 help="Differentiate with respect to these variables only; repeatable."),
 ]  # fmt: skip
 
 Explain = Annotated[bool, typer.Option("--explain", help="Spell out the chain rule, edge by edge.")]
-Mode = Annotated[str, typer.Option("--mode", help="reverse or forward (the tangent table).")]
-JacobianMode = Annotated[
-    str, typer.Option("--mode", help="forward, reverse, or auto: forward when inputs < outputs.")
+Mode = Annotated[
+    str, typer.Option("--mode", metavar="MODE", help="reverse or forward (the tangent table).")
 ]
+JacobianMode = Annotated[
+    str,
+    typer.Option("--mode", metavar="MODE",
+                 help="forward, reverse, or auto: forward when inputs < outputs."),
+]  # fmt: skip
 NoTable = Annotated[bool, typer.Option("--no-table", help="Only the result, no per-node table.")]
 Nodes = Annotated[bool, typer.Option("--nodes", help="With --format json: the per-node table.")]
+
+
+def _names(options: list[str] | None) -> list[str] | None:
+    """``--wrt x,y`` and ``--wrt x --wrt y`` alike: every name given, in order."""
+    if options is None:
+        return None
+    return [name for option in options for name in option.split(",")]
 
 
 def _version(value: bool) -> None:
@@ -152,7 +156,10 @@ def _read_expression(source: str) -> Expression:
         text = read_text(source[1:])
     else:
         text = source
-    return compile(text)
+    e = compile(text)
+    for warning in e.warnings:
+        _note(f"warning: {warning}")
+    return e
 
 
 def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWriter | None = None):
@@ -197,7 +204,7 @@ def grad(
         raise UsageError(f"unknown mode {mode!r}", "choose reverse or forward")
     e = _read_expression(expr)
     out = Output(format, digits, no_color)
-    names = e.wrt(wrt.split(",") if wrt is not None else None)
+    names = e.wrt(_names(wrt))
     if mode == "forward":
         outputs = e.forward_value_and_grad_nodes(names)
     else:
@@ -241,7 +248,7 @@ def _node_tables(e: Expression, point: list[float], names, outputs, mode: str, o
 
 @app.command()
 def jacobian(
-    expr: Expr, at: At = None, mode: JacobianMode = "auto", format: Format = None,
+    expr: Expr, at: AtOne = None, mode: JacobianMode = "auto", format: Format = None,
     digits: Digits = 6, no_color: NoColor = False,
 ) -> None:  # fmt: skip
     """The Jacobian of a comma list of outputs: one row per output, one column per variable.
@@ -254,17 +261,12 @@ def jacobian(
         raise UsageError(f"unknown mode {mode!r}", "choose forward, reverse or auto")
     e = _read_expression(expr)
     out = Output(format, digits, no_color)
-    nodes = [n for row in e.jacobian_nodes(mode) for n in row]
-    points = _points(e, at, expr)
-    run = e.compiled(nodes).scalar
+    point = _one_point(e, at, command="jacobian")
+    matrix = e.jacobian(point, mode)
     console = out.console if out.fmt == "table" else None
-    width = len(e.variables)
-    for point in points.points:
-        flat = run(*point)
-        matrix = [list(flat[i * width : (i + 1) * width]) for i in range(len(e.outputs))]
-        write_jacobian(matrix, point, e.variables, out.fmt, sys.stdout, console, digits)
-        if points.count == 1 and not all(math.isfinite(v) for v in flat):
-            raise EvaluationError(e.culprit(point))
+    write_jacobian(matrix, point, e.variables, out.fmt, sys.stdout, console, digits)
+    if not all(math.isfinite(v) for row in matrix for v in row):
+        raise EvaluationError(e.culprit(point))
 
 
 Cse = Annotated[
@@ -272,52 +274,41 @@ Cse = Annotated[
     typer.Option("--cse/--no-cse", show_default=False,
                  help="Name shared subexpressions t1 = ... (default: when it is shorter)."),
 ]  # fmt: skip
-Order = Annotated[int, typer.Option("--order", min=1, max=8, help="Differentiate N times.")]
+Order = Annotated[
+    int, typer.Option("--order", min=1, max=8, metavar="N", help="Differentiate N times.")
+]
 
 
 @app.command()
 def diff(
     expr: Expr, wrt: Wrt = None, order: Order = 1, cse: Cse = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="plain, latex or json.")] = "plain",
+    format: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="plain, latex or json.")
+    ] = "plain",
 ) -> None:  # fmt: skip
     """The derivative as a formula in adcli's own syntax (it parses back), simplified.
 
     Example: adcli diff "x*sigmoid(x)/(x**2+1)"
     """
-    from .printing import to_program
-    from .simplify import simplified
-
     if format not in ("plain", "json", "latex"):
         raise UsageError(f"unknown format {format!r}", "choose plain, latex or json")
     e = _read_expression(expr)
-    names = e.wrt(wrt.split(",") if wrt is not None else None)
-    graph, roots = simplified(e.graph, e.derivative_nodes(names, order))
-    statements, formulas = to_program(graph, roots, cse)
+    d = e.derivatives(_names(wrt), order, cse)
     if format == "json":
         import json
 
-        result = dict(zip(names, formulas))
-        if statements:
-            result = {"let": statements, **result}
-        print(json.dumps(result, ensure_ascii=False))
-        return
-    if format == "latex":
-        from .printing import latex_program
-
-        print("\n".join(latex_program(graph, roots, names, order, bool(statements))))
-        return
-    power = "" if order == 1 else str(order)
-    prefix = [f"d{power}/d{n}{power}: " for n in names] if len(names) > 1 else [""]
-    print("\n".join([*statements, *(p + f for p, f in zip(prefix, formulas))]))
+        print(json.dumps(d.as_dict(), ensure_ascii=False))
+    else:
+        print("\n".join(d.latex() if format == "latex" else d.lines()))
 
 
 AtOne = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option("--at", metavar="POINT", show_default=False, help="One point: 2 or x=1,y=2."),
 ]
 CheckTol = Annotated[
     float | None,
-    typer.Option("--tol", show_default=False,
+    typer.Option("--tol", metavar="TOL", show_default=False,
                  help="Relative tolerance (default: 1e-6 central, 1e-12 complex)."),
 ]  # fmt: skip
 
@@ -326,23 +317,24 @@ CheckTol = Annotated[
 def graph(
     expr: Expr,
     at: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option("--at", metavar="POINT", show_default=False,
                      help="Show each node's value and gradient at this point."),
     ] = None,
     format: Annotated[
         str | None,
-        typer.Option("--format", "-f", show_default=False,
-                     help="text, dot (Graphviz), mermaid or json (default: text, or the "
-                          "picture for -o FILE.svg|png|pdf)."),
+        typer.Option("--format", "-f", metavar="FORMAT", show_default=False,
+                     help="text, dot (Graphviz), mermaid or json (default: text, or what "
+                          "the extension of -o FILE says)."),
     ] = None,
     output: Annotated[
         str | None,
         typer.Option("--output", "-o", metavar="FILE", show_default=False,
-                     help="Write to FILE; .svg, .png and .pdf are drawn by Graphviz's dot."),
+                     help="Write to FILE in the format its extension says (.txt, .dot, .json, "
+                          ".mmd); .svg, .png and .pdf are drawn by Graphviz's dot."),
     ] = None,
     wrt: Wrt = None,
-    digits: Annotated[int, typer.Option("--digits", min=1, max=17,
+    digits: Annotated[int, typer.Option("--digits", min=1, max=17, metavar="N",
                                         help="Significant digits of the numbers.")] = 6,
 ) -> None:  # fmt: skip
     """The computation graph: a tree in the terminal, Graphviz, Mermaid or JSON.
@@ -351,26 +343,13 @@ def graph(
     """
     from . import drawing
 
-    if format is not None and format not in drawing.FORMATS:
-        raise UsageError(f"unknown format {format!r}", "choose text, dot, mermaid or json")
-    picture = drawing.output_kind(output) if output else None
-    if picture and format not in (None, "dot"):
-        raise UsageError(f"-o {output} draws the Graphviz picture", "drop --format, or use .txt")
+    fmt, picture = drawing.output_format(format, output)
     e = _read_expression(expr)
-    names = e.wrt(wrt.split(",") if wrt is not None else None) if at is not None else None
-    point = _one_point(e, at) if at is not None else None
+    names = e.wrt(_names(wrt)) if at is not None else None
+    point = _one_point(e, at, command="graph --at") if at is not None else None
     if point is not None:
         e._single_output("graph --at")
-    boxes = drawing.boxes(e, point, names)
-    fmt = "dot" if picture else format or "text"
-    if fmt == "json":
-        text = drawing.to_json(e, boxes, point, names)
-    elif fmt == "dot":
-        text = drawing.to_dot(boxes, digits)
-    elif fmt == "mermaid":
-        text = drawing.to_mermaid(boxes, digits)
-    else:
-        text = drawing.to_text_tree(boxes, digits)
+    text = drawing.draw(e, fmt, point, names, digits)
     if picture:
         drawing.render_with_graphviz(text, output)
     elif output:
@@ -396,12 +375,14 @@ def plot(
     Example: adcli plot "x*sigmoid(x)/(x**2+1)" --range -10:10
     """
     e = _read_expression(expr)
-    if len(e.variables) != 1:
+    if len(e.variables) > 1:
         raise UsageError(
-            f"plot draws a function of one variable; this one has {len(e.variables)}"
-            + (f" ({', '.join(e.variables)})" if e.variables else ""),
+            f"plot draws a function of one variable; this one has {len(e.variables)} "
+            f"({', '.join(e.variables)})",
             "write the other variables' values into the expression",
         )
+    if not e.variables:
+        _note(f"note: {e.text.strip()} has no variables: it is drawn as a constant function of x")
     lo, hi = _range(range_)
     from . import plotting
 
@@ -426,13 +407,28 @@ def _range(spec: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _one_point(e: Expression, spec: str | None, option: str = "--at") -> list[float]:
-    if not spec:
+def _one_point(
+    e: Expression, specs: list[str] | str | None, option: str = "--at", command: str = ""
+) -> list[float]:
+    """The one point a command works at; several are an error, never the last one
+    silently (SPEC §8)."""
+    specs = [specs] if isinstance(specs, str) else specs or []
+    every = ",".join(f"{v}=..." for v in e.variables)
+    if len(specs) > 1:
+        raise UsageError(
+            f"{command or 'this command'} works at one point; {option} was given "
+            f"{len(specs)} times",
+            f"give one {option} that binds every variable: {option} {every}"
+            + ("; eval and grad take many points" if option == "--at" else ""),
+        )
+    if not specs:
         if e.variables:
-            raise UsageError(
-                f"{option} is required", f"{option} " + ",".join(f"{v}=..." for v in e.variables)
-            )
+            raise UsageError(f"{option} is required", f"{option} {every}")
         return []
+    spec = specs[0]
+    if spec.strip() == "-" or spec.strip().startswith("@"):
+        raise UsageError(f"{option} {spec}: {command or 'this command'} works at one point",
+                         f"give it here: {option} {every}")  # fmt: skip
     points = from_spec(spec, e.variables)
     if points.count != 1:
         raise UsageError(f"{option} {spec} gives {points.count} points", "give one point")
@@ -449,18 +445,15 @@ def hessian(
 
     Example: adcli hessian "x**2 - y**2" --at x=0,y=0
     """
-    from .optimize import eigenvalues, kind_of_point
     from .render import write_hessian
 
     e = _read_expression(expr)
     out = Output(format, digits, no_color)
     e.gradient()  # one output, or say so
-    point = _one_point(e, at)
-    h = e.hessian(point)
-    eigs = eigenvalues(h)
+    point = _one_point(e, at, command="hessian")
+    h, kind = e.hessian_at(point)
     console = out.console if out.fmt == "table" else None
-    write_hessian(h, eigs, kind_of_point(eigs), e.variables, out.fmt, sys.stdout, sys.stderr,
-                  console, digits)  # fmt: skip
+    write_hessian(h, kind, e.variables, out.fmt, sys.stdout, sys.stderr, console, digits)
     if not all(math.isfinite(v) for row in h for v in row):
         raise EvaluationError("the Hessian is not finite here: " + e.culprit(point, e.variables))
 
@@ -469,8 +462,15 @@ def hessian(
 def check(
     expr: Expr,
     at: AtOne = None,
-    method: Annotated[str, typer.Option("--method", help="central or complex.")] = "central",
-    eps: Annotated[float, typer.Option("--eps", help="Central step, times max(1, |x|).")] = 1e-6,
+    method: Annotated[
+        str, typer.Option("--method", metavar="METHOD", help="central or complex.")
+    ] = "central",
+    eps: Annotated[
+        float | None,
+        typer.Option("--eps", metavar="H", show_default=False,
+                     help="A fixed central step, times max(1, |x|) (default: chosen per "
+                          "variable, where the differences settle)."),
+    ] = None,
     tol: CheckTol = None,
     format: Format = None, digits: Digits = 6, no_color: NoColor = False,
 ) -> None:  # fmt: skip
@@ -478,14 +478,11 @@ def check(
 
     Example: adcli check "x*sigmoid(x)/(x**2+1)" --at 2 --method complex
     """
-    from .check import TOLERANCE
     from .render import write_check
 
-    if method not in TOLERANCE:
-        raise UsageError(f"unknown method {method!r}", "choose central or complex")
     e = _read_expression(expr)
     out = Output(format, digits, no_color)
-    point = _one_point(e, at)
+    point = _one_point(e, at, command="check")
     result = e.check(point, method, eps, tol)
     console = out.console if out.fmt == "table" else None
     write_check(result, point, e.variables, out.fmt, sys.stdout, sys.stderr, console, digits)
@@ -494,7 +491,7 @@ def check(
 
 
 Start = Annotated[
-    str,
+    list[str],
     typer.Option("--start", metavar="POINT", show_default=False, help="1.33 or x=1,y=2."),
 ]
 LineSearch = Annotated[bool, typer.Option("--line-search", help="Backtracking (Armijo) steps.")]
@@ -519,12 +516,20 @@ Compare = Annotated[
 def minimize(
     expr: Expr,
     start: Start,
-    lr: Annotated[float, typer.Option("--lr", help="Learning rate.")] = 0.1,
-    steps: Annotated[int, typer.Option("--steps", min=0, help="Maximum number of steps.")] = 100,
-    tol: Annotated[float, typer.Option("--tol", help="Stop when ‖∇f‖ ≤ tol.")] = 1e-8,
-    method: Annotated[str, typer.Option("--method", help="gd, momentum, nesterov or adam.")] = "gd",
-    beta: Annotated[float, typer.Option("--beta", help="Momentum (adam: β1).")] = 0.9,
-    decay: Annotated[float, typer.Option("--decay", help="Step k uses lr·decay**k.")] = 1.0,
+    lr: Annotated[float, typer.Option("--lr", metavar="LR", help="Learning rate.")] = 0.1,
+    steps: Annotated[
+        int, typer.Option("--steps", min=0, metavar="N", help="Maximum number of steps.")
+    ] = 100,
+    tol: Annotated[
+        float, typer.Option("--tol", metavar="TOL", help="Stop when ‖∇f‖ ≤ tol.")
+    ] = 1e-8,
+    method: Annotated[
+        str, typer.Option("--method", metavar="METHOD", help="gd, momentum, nesterov or adam.")
+    ] = "gd",
+    beta: Annotated[float, typer.Option("--beta", metavar="B", help="Momentum (adam: β1).")] = 0.9,
+    decay: Annotated[
+        float, typer.Option("--decay", metavar="D", help="Step k uses lr·decay**k.")
+    ] = 1.0,
     line_search: LineSearch = False,
     maximize: Annotated[bool, typer.Option("--maximize", help="Ascend instead.")] = False,
     every: Every = None, trace: Trace = None, compare: Compare = None,
@@ -547,7 +552,8 @@ def minimize(
             raise UsageError(
                 f"unknown method {m.strip()!r}", "choose one of: " + ", ".join(METHODS)
             )
-    point = _start(e, start)
+    e.check_minimizable()
+    point = dict(zip(e.variables, _one_point(e, start, "--start", "minimize")))
     options = dict(lr=lr, steps=steps, tol=tol, beta=beta, decay=decay,
                    line_search=line_search, maximize=maximize)  # fmt: skip
     console = out.console if out.fmt == "table" else None
@@ -575,24 +581,10 @@ def minimize(
 def _plot_descent(e: Expression, run, out: Output) -> None:
     from . import plotting
 
-    color = sys.stdout.isatty() and not out.no_color
-    path = list(run.steps.points)
-    if len(e.variables) == 1:
-        lo, hi = plotting.path_range(path)
-        curves = plotting.Curves(e, lo, hi)
-        values = [float(v) for v in e(**{e.variables[0]: plotting.np.asarray(path)})]
-        print(plotting.terminal_path_1d(curves, path, values, color))
-    elif len(e.variables) == 2:
-        print(plotting.terminal_path_2d(e, path, color))
-    else:
+    if len(e.variables) > 2:
         _note(f"--plot draws one or two variables; this expression has {len(e.variables)}")
-
-
-def _start(e: Expression, spec: str) -> dict[str, float]:
-    points = from_spec(spec, e.variables)
-    if points.count != 1:
-        raise UsageError(f"--start {spec} gives {points.count} points", "give one point")
-    return dict(zip(e.variables, next(iter(points.points))))
+        return
+    print(plotting.terminal_descent(e, run, sys.stdout.isatty() and not out.no_color))
 
 
 class _progress:
@@ -628,7 +620,7 @@ class _progress:
 def codegen(
     expr: Expr, wrt: Wrt = None,
     numpy: Annotated[bool, typer.Option("--numpy", help="For numpy arrays, in chunks.")] = False,
-    name: Annotated[str, typer.Option("--name", help="The function's name.")] = "f",
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="The function's name.")] = "f",
     output: Annotated[
         str | None,
         typer.Option("--output", "-o", metavar="FILE", show_default=False,
@@ -643,7 +635,7 @@ def codegen(
     from .codegen import python_module
 
     e = _read_expression(expr)
-    text = python_module(e, wrt.split(",") if wrt is not None else None, name, numpy)
+    text = python_module(e, _names(wrt), name, numpy)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -683,6 +675,12 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Exit as e:
         return e.exit_code
     except click_error as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # plain `adcli`: the help, not an error
+            try:
+                print(e.format_message(), flush=True)
+            except BrokenPipeError:
+                return _pipe_closed()
+            return 0
         hint = ""
         if getattr(e, "ctx", None) is not None:
             hint = f"\nTry '{e.ctx.command_path} --help' for help."
@@ -697,9 +695,13 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader went away (``| head``): nothing more to say to anyone.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return _pipe_closed()
+    except SystemExit as e:
+        # click turns a closed pipe into exit 1 (SystemExit raised while handling
+        # the BrokenPipeError); a reader that stopped reading is not a failure.
+        if isinstance(e.__context__, BrokenPipeError):
+            return _pipe_closed()
+        raise
     except Exception:
         if os.environ.get("ADCLI_DEBUG") == "1":
             raise
@@ -709,6 +711,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _pipe_closed() -> int:
+    """The reader went away (``| head``): nothing more to say to anyone, exit 0."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 0
 
 
 def _flush_quietly() -> None:

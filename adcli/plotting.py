@@ -28,9 +28,14 @@ class Curves:
     """f and f′ sampled over ``xs``, with the intervals where either is not finite."""
 
     def __init__(self, e, lo: float, hi: float, samples: int = SAMPLES) -> None:
-        self.name = e.variables[0]
         self.text = e.text.strip()
         self.xs = np.linspace(lo, hi, samples)
+        if not e.variables:  # a constant: a flat line over x, and f′ = 0
+            self.name = "x"
+            self.f = np.full(samples, float(e()))
+            self.df = np.zeros(samples)
+            return
+        self.name = e.variables[0]
         value, grad = e.grad(**{self.name: self.xs})
         self.f = np.asarray(value, dtype=float)
         self.df = np.asarray(grad[self.name], dtype=float)
@@ -142,7 +147,9 @@ def terminal_curves(c: Curves, grad: bool, color: bool, width=None, height=None)
 
 def terminal_path_1d(c: Curves, path: Sequence[float], values: Sequence[float], color: bool,
                      width=None, height=None) -> str:  # fmt: skip
-    """The descent path as dots on f, the start and the end marked."""
+    """The descent path as dots on f, the start and the end marked; a path that left
+    the floats (a divergence) is drawn up to its last finite point."""
+    path, values = _finite_path(path, values)
     plt = _plotext()
     for k, (xs, part) in enumerate(_segments(c.xs, c.f)):
         plt.plot(xs, part, marker="braille", label="f" if k == 0 else None, color="blue+")
@@ -179,7 +186,9 @@ def contour_points(e, xs: np.ndarray, ys: np.ndarray, levels: int = 8):
 
 def terminal_path_2d(e, path: Sequence[Sequence[float]], color: bool,
                      width=None, height=None) -> str:  # fmt: skip
-    """The descent path over the contour lines of f (two variables)."""
+    """The descent path over the contour lines of f (two variables), up to its last
+    finite point."""
+    path, _ = _finite_path(path, [0.0] * len(path))
     px = np.array([p[0] for p in path], dtype=float)
     py = np.array([p[1] for p in path], dtype=float)
     (x0, x1), (y0, y1) = _box(px), _box(py)
@@ -206,6 +215,30 @@ def _box(values: np.ndarray) -> tuple[float, float]:
     lo, hi = (float(v.min()), float(v.max())) if v.size else (-1.0, 1.0)
     pad = 0.25 * (hi - lo) or max(1.0, abs(lo)) * 0.5
     return lo - pad, hi + pad
+
+
+def terminal_descent(e, run, color: bool, width=None, height=None) -> str:
+    """A descent run's path over f (one variable) or over f's contour lines (two),
+    up to its last finite step."""
+    steps = run.steps
+    path, values = _finite_path(list(steps.points), [steps.value(k) for k in range(len(steps))])
+    if len(e.variables) == 1:
+        lo, hi = path_range(path)
+        return terminal_path_1d(Curves(e, lo, hi), path, values, color, width, height)
+    return terminal_path_2d(e, path, color, width, height)
+
+
+def _finite_path(path: Sequence, values: Sequence[float]) -> tuple[list, list[float]]:
+    """The steps before the first one whose point or value is not finite (plotext
+    cannot place inf); at least the start."""
+    kept_path, kept_values = [], []
+    for point, value in zip(path, values):
+        coords = point if isinstance(point, (tuple, list)) else (point,)
+        if not (np.isfinite(value) and all(np.isfinite(c) for c in coords)):
+            break
+        kept_path.append(point)
+        kept_values.append(value)
+    return (kept_path, kept_values) if kept_path else (list(path[:1]), list(values[:1]))
 
 
 def path_range(path: Sequence[float]) -> tuple[float, float]:
