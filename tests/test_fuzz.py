@@ -35,7 +35,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import adcli
@@ -129,7 +129,9 @@ def check_cli(argv: list[str], rc: int, out: str, err: str) -> None:
     # main()'s catch-all for internal errors: a bug, not an input mistake.
     assert "unexpectedly" not in err, "internal error" + context
     if rc != 0:
-        assert err.startswith("error: "), "a failure must say why on stderr" + context
+        # after the warnings about the program (assignments nothing reads), if any
+        message = re.sub(r"\A(warning: .*\n)*", "", err)
+        assert message.startswith("error: "), "a failure must say why on stderr" + context
         # One clear message, even for a million-character input.
         assert len(err) < 5000, "the error message is not bounded" + context
     if rc == 1:
@@ -255,7 +257,13 @@ def test_cli_random_text(text, command):
 # 2. random grammar-valid programs
 # --------------------------------------------------------------------------------
 
-NAME_RE = re.compile(r"[^\W\d]\w*")  # NAME in grammar/adcli.lark
+# NAME as grammar/adcli.lark defines it (letters, digits, '_'; no superscripts)
+NAME_PATTERN = next(
+    line.split("/")[1]
+    for line in (Path(__file__).parent.parent / "grammar" / "adcli.lark").read_text().splitlines()
+    if line.startswith("NAME:")
+)
+NAME_RE = re.compile(NAME_PATTERN)
 NUMBER_RE = r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"  # NUMBER in grammar/adcli.lark
 
 # Assignment targets come from this list only, so they never clash with free names.
@@ -275,7 +283,7 @@ def _free_name_ok(name: str) -> bool:
 free_names = st.one_of(
     st.sampled_from(["x", "y", "z", "θ", "λ", "_", "_t0", "x1", "Δx", "ñ", "αβγ", "x٣", "e1",
                      "pi2", "sinx", "exp_", "E", "PI", "Sin", "logx"]),
-    st.from_regex(r"[^\W\d]\w{0,5}", fullmatch=True).filter(_free_name_ok),
+    st.from_regex(NAME_PATTERN, fullmatch=True).filter(lambda n: len(n) <= 6 and _free_name_ok(n)),
 )  # fmt: skip
 
 numbers = st.one_of(
@@ -420,7 +428,9 @@ def programs(draw) -> Program:
     free: list[str] = []
     n_outputs = 1
     for i in range(n_statements):
-        kind = draw(st.sampled_from(["assign", "assign", "expr", "list"]))
+        # SPEC §8: only the last statement may be unnamed (its value is the result)
+        last = i == n_statements - 1
+        kind = draw(st.sampled_from(["assign", "assign", "expr", "list"])) if last else "assign"
         exprs = expression(tuple(assigned))
         if kind == "assign":
             node = draw(exprs)
@@ -432,6 +442,10 @@ def programs(draw) -> Program:
         else:
             count = 1 if kind == "expr" else draw(st.integers(2, 4))
             nodes = [draw(exprs) for _ in range(count)]
+            if nodes[0].text.lstrip(" \t\f\r")[:1] in ("+", "-"):
+                # a line starting with +/- after an unused assignment is an error
+                # (SPEC §8, tested in test_settled_by_use.py)
+                nodes[0] = Node(f"({nodes[0].text})", ATOM, nodes[0].free)
             parts.append(",".join(draw(ws) + n.text for n in nodes))
             n_outputs = count
         for n in nodes:
@@ -525,6 +539,45 @@ def test_valid_programs_cli(program, data):
     else:
         assert out == "", context
         assert not all(math.isfinite(v) for v in library), f"library {library}; {context}"
+
+
+def _break_lines_in_brackets(text: str, draw) -> str:
+    """``text`` with new lines (and sometimes a comment) after some ``(`` and ``,``
+    and before some ``)`` inside brackets, where a blank may stand (SPEC §8)."""
+    out, depth, in_comment = [], 0, False
+    breaks = st.sampled_from(["\n", "\n    ", "\r\n  ", " # note (a, b)\n  ", "\n\n", "\n\t"])
+    for ch in text:
+        if in_comment:
+            in_comment = ch != "\n"
+        elif ch == "#":
+            in_comment = True
+        elif ch == ")" and depth and draw(st.integers(0, 2)) == 0:
+            out.append(draw(breaks))
+        out.append(ch)
+        if not in_comment and ch in "(),":
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth and ch in "(," and draw(st.integers(0, 2)) == 0:
+                out.append(draw(breaks))
+    return "".join(out)
+
+
+@settings(FUZZ, max_examples=300)
+@given(program=programs(), data=st.data())
+def test_line_breaks_inside_brackets_change_nothing(program, data, tmp_path_factory):
+    """A program from a file with line breaks inside its brackets gives exactly what
+    the one-line form gives: nothing is lost or read differently."""
+    # a file's lone '\r' is a line end (universal new lines); on the command line a blank
+    assume(not re.search("\r(?!\n)", program.text))
+    broken = _break_lines_in_brackets(program.text, data.draw)
+    values = [data.draw(points, label=f"value of {v}") for v in program.free]
+    at = at_option(program.free, values)
+    path = tmp_path_factory.mktemp("fuzz") / "program.txt"
+    path.write_text(broken, encoding="utf-8")
+    for command in ("eval", "grad"):
+        one_line = run_cli([command, *at, "--", program.text])
+        from_file = run_cli([command, *at, "--", f"@{path}"])
+        context = f"{program!r} broken as {broken!r} at {values}"
+        assert from_file[:2] == one_line[:2], context  # exit status and stdout
 
 
 def test_grammar_strategy_covers_the_spec_forms():
