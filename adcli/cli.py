@@ -17,11 +17,18 @@ from . import __version__
 from .api import Expression, compile
 from .errors import AdcliError, EvaluationError, UsageError
 from .numtext import full
-from .pasted import PASTED, pasted_lines
-from .points import from_spec
+from .points import from_spec, parse_at
 from .pointwise import write_rows
-from .render import FORMATS, TABLES, Columns, RowWriter, node_json, node_table, tangent_table
-from .streams import parse_at, read_text
+from .render import (
+    FORMATS,
+    PASTED,
+    TABLES,
+    Columns,
+    RowWriter,
+    node_json,
+    node_table,
+    tangent_table,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -129,6 +136,8 @@ class Output:
         if self.fmt == "table":
             self.console.print(text)
         else:
+            from .pasted import pasted_lines
+
             sys.stdout.write(pasted_lines(text.split("\n"), self.fmt))
 
     def writer(self, columns: Columns) -> RowWriter:
@@ -153,6 +162,8 @@ def _read_expression(source: str) -> Expression:
         except UnicodeDecodeError:
             raise UsageError("standard input is not UTF-8 text") from None
     elif source.startswith("@"):
+        from .streams import read_text
+
         text = read_text(source[1:])
     else:
         text = source

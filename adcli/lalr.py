@@ -88,9 +88,7 @@ class Machine:
             "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
         )
         self.ignore = frozenset(lark.lexer_conf.ignore)
-        self.terminals = sorted(
-            {s for row in self.actions.values() for s in row if s == END or s.isupper()}
-        )
+        self._terminals: list[str] | None = None  # made on the first error
         # Terminals whose text reaches a callback; the callbacks drop the others.
         self.keep = frozenset(
             sym.name for rule in callbacks for sym in rule.expansion
@@ -105,7 +103,10 @@ class Machine:
         lists too few terminals (``*`` is gone once ``x`` was reduced to a sum)
         or too many. Each terminal is tried on a copy of the stack instead.
         """
-        return [kind for kind in self.terminals if self._accepts(list(states), kind)]
+        if self._terminals is None:
+            symbols = {s for row in self.actions.values() for s in row}
+            self._terminals = sorted(s for s in symbols if s == END or s.isupper())
+        return [kind for kind in self._terminals if self._accepts(list(states), kind)]
 
     def _accepts(self, states: list[int], kind: str) -> bool:
         actions = self.actions

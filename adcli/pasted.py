@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .tables import Column
 
-PASTED = ("markdown", "latex")  # tables as text to paste into notes
-
 
 def markdown(columns: list[Column], rows: list[list[str]]) -> str:
     """A GitHub table; line breaks inside a cell become <br>, pipes are escaped."""

@@ -1,5 +1,6 @@
-"""One ``--at`` spec (``2``, ``x=1,y=2``, ``x=0:1:11``, grids) → points in the order of
-the variables; streams of point lines are ``streams.py``'s.
+"""``--at`` specs (``2``, ``x=1,y=2``, ``x=0:1:11``, grids) → points in the order of
+the variables, and every ``--at`` option together (``parse_at``); streams of point
+lines are ``streams.py``'s.
 
 Everything is lazy: a range or a grid computes each point when it is reached, so
 ``x=0:1:1000000000`` costs no memory and its first row is written at once.
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .errors import UsageError, no_value, not_a_variable
 
@@ -218,3 +219,33 @@ def from_spec(spec: str, variables: Sequence[str]) -> Points:
 
 
 # --- point lines ---------------------------------------------------------------
+
+
+def parse_at(
+    specs: Sequence[str],
+    variables: Sequence[str],
+    flush: Callable[[], None],
+    note: Callable[[str], None],
+) -> Points:
+    """All the points that the ``--at`` options give, in order. Streams (``-``,
+    ``@file``) are read by ``streams.py``, loaded only when one is given."""
+    if not specs:
+        if variables:
+            raise no_value(variables[0])
+        return Points([[]], 1)
+    parts: list[Points] = []
+    for spec in specs:
+        spec = spec.strip()
+        if spec == "-" or spec.startswith("@"):
+            from .streams import file_lines, from_lines, stdin_lines
+        if spec == "-":
+            parts.append(
+                Points(from_lines(stdin_lines(flush), variables, "standard input", note), None)
+            )
+        elif spec.startswith("@"):
+            parts.append(Points(from_lines(file_lines(spec[1:]), variables, spec[1:], note), None))
+        else:
+            parts.append(from_spec(spec, variables))
+    counts = [p.count for p in parts]
+    count = None if None in counts else sum(counts)  # type: ignore[arg-type]
+    return Points((point for part in parts for point in part.points), count)

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from .numtext import Num, full, json_number, rounded
-from .pasted import PASTED, pasted_lines
-from .tables import Column, show_table
 
 FORMATS = ("table", "plain", "csv", "json", "markdown", "latex")
 TABLES = ("table", "markdown", "latex")  # formats that round to --digits and wait for all rows
+PASTED = ("markdown", "latex")  # tables as text to paste into notes
+# Tables (tables.py, pasted.py, rich) are imported where a table is made: plain
+# output, the common case on a pipe, never loads them.
 
 
 class Columns:
@@ -107,6 +108,8 @@ class RowWriter:
 
     def _page(self) -> None:
         """The rows so far as one table."""
+        from .tables import Column, show_table
+
         c = self.columns
         columns = [Column(name, True, "cyan") for name in c.variables]
         columns += [Column(name.replace("value", "f"), True, "bold") for name in c.value_names()]
@@ -120,14 +123,18 @@ class RowWriter:
         show_table(columns, cells, self.fmt, self.console, self.out, self.digits)
 
 
-NODE_COLUMNS = [
-    Column("#", True, "dim"),
-    Column("node", style="cyan"),
-    Column("op"),
-    Column("value", True),
-    Column("local ∂", kind="words", detail=True),
-    Column("∂f/∂node", True, "bold", kind="words"),
-]
+def node_columns() -> list:
+    """The per-node table's columns (the tangent table shares the first five)."""
+    from .tables import Column
+
+    return [
+        Column("#", True, "dim"),
+        Column("node", style="cyan"),
+        Column("op"),
+        Column("value", True),
+        Column("local ∂", kind="words", detail=True),
+        Column("∂f/∂node", True, "bold", kind="words"),
+    ]
 
 
 def node_table(rows, digits: int, fmt: str, console, out: IO[str]) -> None:
@@ -140,7 +147,9 @@ def node_table(rows, digits: int, fmt: str, console, out: IO[str]) -> None:
             for r in rows
         ]  # fmt: skip
 
-    show_table(NODE_COLUMNS, cells, fmt, console, out, digits)
+    from .tables import show_table
+
+    show_table(node_columns(), cells, fmt, console, out, digits)
 
 
 def op_text(row) -> str:
@@ -221,6 +230,9 @@ def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], cons
         out.flush()
         err.write("".join(f"note: {k}\n" for k in result.kinks) + summary + "\n")
         return
+    from .pasted import pasted_lines
+    from .tables import Column, show_table
+
     columns = [Column("variable", style="cyan"), Column("AD", True), Column("numeric", True)]
     columns += [Column("abs error", True), Column("rel error", True), Column("ok")]
 
@@ -266,6 +278,9 @@ def write_hessian(h, point_kind, names, fmt: str, out: IO[str], err: IO[str], co
         out.flush()
         err.write(f"eigenvalues: {' '.join(map(full, eigs))}\nkind: {kind}\n")
         return
+    from .pasted import pasted_lines
+    from .tables import Column, show_table
+
     columns = [Column("", style="cyan")] + [Column(f"∂/∂{n}", True) for n in names]
 
     def cells(num: Num) -> list[list[str]]:
@@ -282,7 +297,9 @@ def write_hessian(h, point_kind, names, fmt: str, out: IO[str], err: IO[str], co
 
 def tangent_table(rows, names, digits: int, fmt: str, console, out: IO[str]) -> None:
     """Forward mode's evaluation trace: one tangent column per variable (ẋ = ∂node/∂x)."""
-    columns = NODE_COLUMNS[:5] + [Column(f"{n}\u0307", True, "bold") for n in names]
+    from .tables import Column, show_table
+
+    columns = node_columns()[:5] + [Column(f"{n}\u0307", True, "bold") for n in names]
 
     def cells(num: Num) -> list[list[str]]:
         return [
@@ -309,6 +326,8 @@ def write_jacobian(matrix, point, names, fmt: str, out: IO[str], console, digits
         for i, row in enumerate(matrix):
             out.write(",".join([str(i + 1), *map(full, row)]) + "\n")
     else:
+        from .tables import Column, show_table
+
         columns = [Column("output", True, "dim", kind="text")]
         columns += [Column(f"∂/∂{n}", True) for n in names]
 

@@ -1,5 +1,5 @@
-"""Point streams: point lines from a file or standard input, and every ``--at``
-option together (``parse_at``).
+"""Point streams: point lines from a file or from standard input (``--at @file``,
+``--at -``); ``points.parse_at`` loads this module only when one is given.
 
 Everything is lazy: a stream from standard input is read as it arrives and a bad
 line raises only when it is reached, so the rows before it are already written.
@@ -9,14 +9,13 @@ write CSV (quoted fields, ``;`` or tab separators, R's ``write.csv``).
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from .errors import BindingError, UsageError, no_value
-from .points import Point, Points, _decimal_comma_number, _named, _number, from_spec
+from .errors import BindingError, UsageError
+from .points import Point, _decimal_comma_number, _named, _number
 
 _QUOTED = re.compile(r'"[^"]*"')
 _HEADER_FIELD = re.compile(r"[^\W\d]")  # a column name starts with a letter or _
@@ -161,8 +160,7 @@ class _Layout:
         self.columns: list[int] | None = None  # for each variable, its column in the header
         self.width = 0
         self._feed = _OneLine()
-        delimiter = separator or " "
-        self._csv = csv.reader(self._feed, delimiter=delimiter, skipinitialspace=True, strict=True)
+        self._csv = None  # made at the first line with quotes: a plain stream never needs it
 
     def fields(self, line: str) -> list[str]:
         if '"' in line:
@@ -172,6 +170,11 @@ class _Layout:
         return [f.strip() for f in line.split(self.separator)]
 
     def _quoted_fields(self, line: str) -> list[str]:
+        import csv
+
+        if self._csv is None:
+            self._csv = csv.reader(self._feed, delimiter=self.separator or " ",
+                                   skipinitialspace=True, strict=True)  # fmt: skip
         self._feed.line = line
         try:
             fields = next(self._csv)
@@ -308,30 +311,3 @@ def file_lines(path: str) -> Iterator[str]:
         raise UsageError(f"{path} is not UTF-8 text") from None
     except ValueError:  # a path with a NUL byte
         raise UsageError(f"cannot read {path!r}: not a file name") from None
-
-
-def parse_at(
-    specs: Sequence[str],
-    variables: Sequence[str],
-    flush: Callable[[], None],
-    note: Callable[[str], None],
-) -> Points:
-    """All the points that the ``--at`` options give, in order."""
-    if not specs:
-        if variables:
-            raise no_value(variables[0])
-        return Points([[]], 1)
-    parts: list[Points] = []
-    for spec in specs:
-        spec = spec.strip()
-        if spec == "-":
-            parts.append(
-                Points(from_lines(stdin_lines(flush), variables, "standard input", note), None)
-            )
-        elif spec.startswith("@"):
-            parts.append(Points(from_lines(file_lines(spec[1:]), variables, spec[1:], note), None))
-        else:
-            parts.append(from_spec(spec, variables))
-    counts = [p.count for p in parts]
-    count = None if None in counts else sum(counts)  # type: ignore[arg-type]
-    return Points((point for part in parts for point in part.points), count)

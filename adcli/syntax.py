@@ -76,21 +76,13 @@ def _cache_file() -> str | bool:
 MAX_WARNINGS = 5  # unused assignments named one by one; the rest are counted
 
 
-class _Statement:
-    """A statement's place in the text: where it starts and ends, and what follows."""
-
-    __slots__ = ("name", "node", "start", "end", "separator", "next_start")
-
-    def __init__(self, name: str | None, node: int | None) -> None:
-        self.name = name  # None: an unnamed expression (or comma list)
-        self.node = node  # what an assignment names
-        self.start = self.end = 0
-        self.separator = ""  # the text between it and the next statement
-        self.next_start = -1  # where the next statement starts; -1 for the last
-
-
 class _Builder:
-    """Builds the graph while the parser reduces rules; ``reset`` before each parse."""
+    """Builds the graph while the parser reduces rules; ``reset`` before each parse.
+
+    Statements are kept as two flat lists (a 10^5-statement program must not pay
+    for an object per statement): each one's name (None: unnamed) and the
+    separator token after it, from which its place in the text follows.
+    """
 
     def reset(self, text: str) -> None:
         self.text = text
@@ -98,7 +90,8 @@ class _Builder:
         self.assigned: dict[str, int] = {}
         self.free: set[str] = set()
         self.read: set[str] = set()  # assigned names read by a later statement
-        self.assignments: list[_Statement] = []
+        self.names: list[str | None] = []  # each statement's name; None: unnamed
+        self.separators: list = []  # the separator token after each statement but the last
         self.last_outputs: list[int] = []
         self.warnings: list[str] = []
 
@@ -110,73 +103,76 @@ class _Builder:
 
     # statements
     def start(self, children):
-        last = next(c for c in children if isinstance(c, _Statement))
-        last.end = len(self.text)
-        self._check_unused(last)
+        self._check_unused()
         self._check_look_alikes()
         return self.last_outputs
 
     def program(self, children):
-        """A statement has been read: place it, and refuse the one before it if its
-        value would be lost (SPEC §8: ``x*2; x*3`` must not print 15)."""
-        if len(children) == 1:
-            statement = children[0]
-            statement.start = _content_start(self.text)
-        else:
-            previous, separator, statement = children
-            statement.start = separator.pos + len(separator)
-            previous.end, previous.separator = separator.pos, str(separator)
-            previous.next_start = statement.start
-            if previous.name is None:
-                raise self._lost(previous)
-        if statement.name is not None:
-            self.assignments.append(statement)
-        return statement
+        """A statement has been read; refuse the one before it if its value would be
+        lost (SPEC §8: ``x*2; x*3`` must not print 15)."""
+        if len(children) == 3:
+            self.separators.append(children[1])
+            if self.names[-1] is None:
+                raise self._lost(len(self.names) - 1)
+        self.names.append(children[-1])
 
-    def _lost(self, statement: _Statement) -> ParseError:
-        what = self._snippet(statement.start, statement.end)
-        line = self._continued(statement)
+    def _start(self, k: int) -> int:
+        if k == 0:
+            return _content_start(self.text)
+        separator = self.separators[k - 1]
+        return separator.pos + len(separator)
+
+    def _end(self, k: int) -> int:
+        return self.separators[k].pos if k < len(self.separators) else len(self.text)
+
+    def _lost(self, k: int) -> ParseError:
+        what = self._snippet(k)
+        line = self._continued(k)
         if line:
             hint = f"did line {line} mean to continue it? wrap the formula in (...)"
         else:
-            then = self._snippet(statement.next_start, len(self.text), until_separator=True)
+            then = self._snippet(k + 1, until_separator=True)
             hint = (
                 f"only the last statement is the result: name it (a = {what}), "
                 f"or list several outputs with commas: {what}, {then}"
             )
         message = f"{what} is not the last statement and has no name: its value would be lost"
-        return self._error_at(message, statement.start, hint)
+        return self._error_at(message, self._start(k), hint)
 
-    def _continued(self, statement: _Statement) -> int:
-        """The line number of a ``+``/``-`` line that follows ``statement`` on a new
+    def _continued(self, k: int) -> int:
+        """The line number of a ``+``/``-`` line that follows statement ``k`` on a new
         line (a formula broken where it was meant to go on), else 0."""
-        if "\n" not in statement.separator or self.text[statement.next_start] not in "+-":
+        if k >= len(self.separators) or "\n" not in self.separators[k]:
             return 0
-        return _position(self.text, statement.next_start)[0]
+        following = self._start(k + 1)
+        if self.text[following] not in "+-":
+            return 0
+        return _position(self.text, following)[0]
 
-    def _check_unused(self, last: _Statement) -> None:
+    def _check_unused(self) -> None:
         """An assignment that nothing reads is a warning, or an error when the next
         line starts with ``+``/``-``: ``a = w*x`` then ``+ b`` must not drop ``w*x``."""
         needed = None
         unused = []
-        for statement in self.assignments:
-            if statement is last or statement.name in self.read:
+        read, names = self.read, self.names
+        for k in range(len(names) - 1):
+            name = names[k]
+            if name is None or name in read:
                 continue
             if needed is None:
                 needed = self.graph.ancestors(self.last_outputs)
-            if needed[statement.node]:
+            if needed[self.assigned[name]]:
                 continue  # an equal statement is read under another name
-            line = self._continued(statement)
+            line = self._continued(k)
             if line:
-                what = self._snippet(statement.start, statement.end)
-                message = f"{what} is never used; did line {line} mean to continue it?"
-                raise self._error_at(message, statement.start, "wrap the formula in (...)")
-            unused.append(statement)
-        for statement in unused[:MAX_WARNINGS]:
-            line = _position(self.text, statement.start)[0]
-            what = self._snippet(statement.start, statement.end)
+                message = f"{self._snippet(k)} is never used; did line {line} mean to continue it?"
+                raise self._error_at(message, self._start(k), "wrap the formula in (...)")
+            unused.append(k)
+        for k in unused[:MAX_WARNINGS]:
+            line = _position(self.text, self._start(k))[0]
             self.warnings.append(
-                f"line {line}: {what} is never used (only the last statement is the result)"
+                f"line {line}: {self._snippet(k)} is never used (only the last statement is "
+                "the result)"
             )
         if len(unused) > MAX_WARNINGS:
             self.warnings.append(f"... and {len(unused) - MAX_WARNINGS} more assignments that "
@@ -192,9 +188,9 @@ class _Builder:
                 self.warnings.append(f"{spelled(other)} and {spelled(name)} look alike but "
                                      "are different names")  # fmt: skip
 
-    def _snippet(self, start: int, end: int, until_separator: bool = False, width: int = 40):
-        """A statement's text on one line, comments dropped, shortened to ``width``."""
-        text = self.text[start:end]
+    def _snippet(self, k: int, until_separator: bool = False, width: int = 40) -> str:
+        """Statement ``k``'s text on one line, comments dropped, shortened to ``width``."""
+        text = self.text[self._start(k) : self._end(k)]
         if until_separator:
             text = re.split(r"[;\n]", text, maxsplit=1)[0]
         text = " ".join(line.split("#", 1)[0] for line in text.split("\n"))
@@ -222,11 +218,11 @@ class _Builder:
         if self.graph.op[node] not in ("const", "var"):
             self.graph.name(node, name)
         self.last_outputs = [node]
-        return _Statement(name, node)
+        return name
 
     def outputs(self, nodes):
         self.last_outputs = list(nodes)
-        return _Statement(None, None)
+        return None
 
     # operators
     def add(self, c):

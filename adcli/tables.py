@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import IO
 
 from .numtext import Num, numbers
-from .pasted import PASTED, latex, markdown
 
 Cells = Callable[[Num], list[list[str]]]  # a table's rows, with its numbers written by Num
 
@@ -48,7 +47,9 @@ def show_table(columns: list[Column], cells: Cells, fmt: str, console, out: IO[s
     """The rows as a rich table on the console, a GitHub Markdown table or a LaTeX
     ``tabular``. ``cells`` is asked for the rows again, with fewer digits, when a
     terminal table must shrink to fit."""
-    if fmt in PASTED:
+    if fmt in ("markdown", "latex"):
+        from .pasted import latex, markdown
+
         rows = cells(numbers(digits))
         out.write(markdown(columns, rows) if fmt == "markdown" else latex(columns, rows))
         out.flush()

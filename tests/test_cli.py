@@ -264,11 +264,11 @@ def test_internal_errors_ask_for_a_report_without_a_traceback(run, monkeypatch):
 
 
 def test_markdown_node_table_has_the_terminal_columns(run):
-    from adcli.render import NODE_COLUMNS
+    from adcli.render import node_columns
 
     r = run("grad", "t1 = sigmoid(x); y = t1*x", "--at", "2", "--format", "markdown")
     lines = r.out.splitlines()
-    assert lines[0] == "| " + " | ".join(c.title for c in NODE_COLUMNS) + " |"
+    assert lines[0] == "| " + " | ".join(c.title for c in node_columns()) + " |"
     assert lines[1].startswith("|---:|---|")
     assert [line.split("|")[2].strip() for line in lines[2:5]] == ["x", "t1", "y"]
     assert "<br>= 0.880797 from #3<br>+ 0.209987 from #2" in lines[2]  # the fan-out sum
