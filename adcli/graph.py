@@ -160,14 +160,16 @@ class Graph:
                     needed[a] = True
         return needed
 
-    def uses(self, roots: list[int]) -> list[int]:
+    def uses(self, roots: list[int], reads: bool = False) -> list[int]:
         """How many operations below the roots read each node (a node read twice by
-        one operation, as in ``x*x``, counts once); 0 outside the roots' ancestors."""
+        one operation, as in ``x*x``, counts once; with ``reads``, every read counts,
+        as printing writes the node's text once per read); 0 outside the roots'
+        ancestors."""
         needed = self.ancestors(roots)
         uses = [0] * len(needed)
         for n in range(len(needed)):
             if needed[n]:
-                for a in set(self.args[n]):
+                for a in self.args[n] if reads else set(self.args[n]):
                     uses[a] += 1
         return uses
 

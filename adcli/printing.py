@@ -303,7 +303,7 @@ def _operation(g: Graph, n: int, parts) -> tuple[list[Piece], int]:
 def shared_labels(g: Graph, roots: list[int]) -> dict[int, str]:
     """Names ``t1, t2, …`` for the operations the roots use more than once, in order,
     skipping names the expression already uses for its variables."""
-    uses = g.uses(roots)
+    uses = g.uses(roots, reads=True)  # t*t prints t twice: doubling it doubles the text
     taken = set(g.variables)
     outputs = set(roots)
     labels: dict[int, str] = {}

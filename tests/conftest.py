@@ -111,3 +111,23 @@ def on_terminal(args: list[str], env: dict[str, str]) -> str:
         chunks.append(data)
     os.waitpid(pid, 0)
     return b"".join(chunks).decode(errors="replace")
+
+
+PDFLATEX = shutil.which("pdflatex")
+# Under CI (ADCLI_CI) a missing TeX engine fails the LaTeX tests instead of skipping them.
+needs_tex = pytest.mark.skipif(
+    PDFLATEX is None and not os.environ.get("ADCLI_CI"), reason="no TeX engine installed"
+)
+
+
+def compile_latex(tmp_path, body: str, preamble: str = "") -> None:
+    """Compile ``body`` in a minimal article with plain pdflatex; fail with its log."""
+    document = "\n".join([r"\documentclass{article}", preamble, r"\begin{document}", body,
+                          r"\end{document}"])  # fmt: skip
+    (tmp_path / "t.tex").write_text(document)
+    done = subprocess.run(
+        [PDFLATEX or "pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "t.pdf").read_bytes()[:4] == b"%PDF"

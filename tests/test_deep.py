@@ -250,3 +250,12 @@ def test_an_exponential_text_is_measured_without_huge_numbers():
     assert ropes.size[e.outputs[0]] == printing.CAP
     statements, _ = to_program(e.graph, e.outputs)
     assert len(statements) == 200
+
+
+def test_a_node_read_twice_by_one_operation_is_named_when_printed():
+    # t*t writes t's text twice: 40 such statements printed without names would be
+    # 2^40 characters long, so t is a shared part (str() hung before)
+    program = "t0 = x + 1\n" + "\n".join(f"t{k} = t{k - 1}*t{k - 1} + 1" for k in range(1, 41))
+    text = str(adcli.compile(program))
+    assert len(text) < 2000 and text.count("\n") == 40
+    assert adcli.compile(text)(x=0.1) == adcli.compile(program)(x=0.1)

@@ -7,17 +7,10 @@ checked.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-
 import pytest
+from conftest import compile_latex, needs_tex
 
 SEED = "x*sigmoid(x)/(x**2+1)"
-PDFLATEX = shutil.which("pdflatex")
-needs_tex = pytest.mark.skipif(
-    PDFLATEX is None and not os.environ.get("ADCLI_CI"), reason="no TeX engine installed"
-)
 
 TABLES = {
     "grad": ["grad", SEED, "--at", "2"],
@@ -65,26 +58,14 @@ def test_latex_table_has_the_same_columns_as_the_terminal_table(run):
     assert r"$\dot{x}$" in _latex(run, TABLES["tangent"]).splitlines()[2]
 
 
-def _compile(tmp_path, body: str, preamble: str = "") -> None:
-    document = "\n".join([r"\documentclass{article}", preamble, r"\begin{document}", body,
-                          r"\end{document}"])  # fmt: skip
-    (tmp_path / "t.tex").write_text(document)
-    done = subprocess.run(
-        [PDFLATEX or "pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:]
-    assert (tmp_path / "t.pdf").read_bytes()[:4] == b"%PDF"
-
-
 @needs_tex
 @pytest.mark.parametrize("name", list(TABLES))
 def test_latex_tables_compile(run, tmp_path, name):
-    _compile(tmp_path, _latex(run, TABLES[name]))
+    compile_latex(tmp_path, _latex(run, TABLES[name]))
 
 
 @needs_tex
 def test_diff_latex_compiles_as_display_math(run, tmp_path):
     lines = run("diff", SEED + " + sqrt(y)*erf(x/3)", "--format", "latex", "--cse").out
     math = "\n".join(rf"\[ {line} \]" for line in lines.splitlines())
-    _compile(tmp_path, math, r"\usepackage{amsmath}")  # for \operatorname
+    compile_latex(tmp_path, math, r"\usepackage{amsmath}")  # for \operatorname

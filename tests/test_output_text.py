@@ -11,12 +11,10 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import re
-import shutil
-import subprocess
 
 import pytest
+from conftest import compile_latex, needs_tex
 
 # The tables are drawn on a console of a set width, as a terminal of that width would
 # show them, and measured as rich measures them (wide characters count twice).
@@ -249,10 +247,6 @@ def test_a_negative_later_term_is_subtracted(run):
 
 # --- 4. LaTeX in ASCII ----------------------------------------------------------------
 
-PDFLATEX = shutil.which("pdflatex")
-needs_tex = pytest.mark.skipif(
-    PDFLATEX is None and not os.environ.get("ADCLI_CI"), reason="no TeX engine installed"
-)
 UNICODE = "θ λ Σ é ü 😀 Α ϑ ά ǘ í ż ç ą x² ﬁ 中 ß ø “q” a|b<c [x]"
 
 
@@ -268,20 +262,9 @@ def test_latex_text_is_ascii_with_greek_as_math_and_accents_as_latex():
     assert latex_text("x\u0307") == r"$\dot{x}$" == latex_text("ẋ")  # the tangent's dot
 
 
-def _compile(tmp_path, body: str) -> None:
-    document = "\n".join([r"\documentclass{article}", r"\begin{document}", body,
-                          r"\end{document}"])  # fmt: skip
-    (tmp_path / "t.tex").write_text(document)
-    done = subprocess.run(
-        [PDFLATEX or "pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout[-2000:]
-
-
 @needs_tex
 def test_latex_text_compiles_with_plain_pdflatex(tmp_path):
-    _compile(tmp_path, latex_text(UNICODE) + "\\\\\n" + latex_text("[y] after a line break"))
+    compile_latex(tmp_path, latex_text(UNICODE) + "\\\\\n" + latex_text("[y] after a line break"))
 
 
 @needs_tex
@@ -289,4 +272,4 @@ def test_a_greek_table_compiles(run, tmp_path):
     r = run("grad", "θ*exp(λ) + é", "--at", "θ=1,λ=2,é=3", "--format", "latex")
     assert r.code == 0 and r.out.isascii(), r.out
     assert r"$\theta$*exp($\lambda$) + \'{e}" in r.out
-    _compile(tmp_path, r.out)
+    compile_latex(tmp_path, r.out)
