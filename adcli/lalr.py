@@ -14,8 +14,10 @@ from typing import Any
 
 END = "$END"
 SEP = "SEP"  # the statement separator: a blank inside brackets
-OPENERS = frozenset({"LPAR", "LSQB"})
-CLOSERS = frozenset({"RPAR", "RSQB"})
+OPENERS = ("LPAR", "LSQB")
+CLOSERS = ("RPAR", "RSQB")
+# What the loop does with a terminal besides parsing it (most terminals: nothing).
+_IGNORED, _SEPARATOR, _OPENS, _CLOSES = "ignored", "separator", "opens", "closes"
 
 
 class Token(str):
@@ -70,10 +72,12 @@ class Machine:
             unit = rule.options.expand1 and len(rule.expansion) == 1 and not rule.alias
             # A unit rule's callback returns its one child: skip the call.
             reductions[rule] = (len(rule.expansion), None if unit else _direct(callbacks[rule]),
-                                rule.origin.name)  # fmt: skip
+                                str(rule.origin.name))  # fmt: skip
+        # Symbols as plain str: Lark's names are Token objects whose __eq__ is Python
+        # code, which a dict lookup by the lexer's str would call for every token.
         self.actions = {
             state: {
-                symbol: (target if action is Shift else reductions[target])
+                str(symbol): (target if action is Shift else reductions[target])
                 for symbol, (action, target) in row.items()
             }
             for state, row in table.states.items()
@@ -87,7 +91,12 @@ class Machine:
         self.regex = re.compile(
             "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
         )
-        self.ignore = frozenset(lark.lexer_conf.ignore)
+        # Every terminal's role in the loop (None for most): one subscript per token.
+        self.roles: dict[str, str | None] = {t.name: None for t in terminals}
+        self.roles.update({name: _IGNORED for name in lark.lexer_conf.ignore})
+        self.roles[SEP] = _SEPARATOR
+        self.roles.update({name: _OPENS for name in OPENERS if name in self.roles})
+        self.roles.update({name: _CLOSES for name in CLOSERS if name in self.roles})
         self._terminals: list[str] | None = None  # made on the first error
         # Terminals whose text reaches a callback; the callbacks drop the others.
         self.keep = frozenset(
@@ -128,7 +137,7 @@ class Machine:
         With ``stop``, nothing is built: the state stack just before the token at
         offset ``stop`` is returned (to say what was expected there).
         """
-        actions, match, ignore, keep = self.actions, self.regex.match, self.ignore, self.keep
+        actions, match, roles, keep = self.actions, self.regex.match, self.roles, self.keep
         build = stop is None
         end_state = self.end
         states: list[int] = [self.start]
@@ -145,15 +154,17 @@ class Machine:
                     raise SyntaxFailure(pos, None, self._expected_at(text, pos))
                 kind = m.lastgroup
                 pos = m.end()
-                if kind in ignore:
-                    continue
-                if kind == SEP:
-                    if depth and ";" not in m.group():
+                role = roles[kind]
+                if role is not None:
+                    if role is _IGNORED:
                         continue
-                elif kind in OPENERS:
-                    depth += 1
-                elif kind in CLOSERS and depth:
-                    depth -= 1
+                    if role is _SEPARATOR:
+                        if depth and ";" not in m.group():
+                            continue
+                    elif role is _OPENS:
+                        depth += 1
+                    elif depth:
+                        depth -= 1
                 if not build and m.start() >= stop:
                     return states
                 if kind in keep:

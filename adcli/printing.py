@@ -131,8 +131,13 @@ class Ropes:
                 t = name(g.label[n])
                 pieces, length, prec, minus = (t,), len(t), PREC_ATOM, False
             else:
-                joined, prec = operation(g, n, [part[a] for a in g.args[n]])
-                pieces, length = _compact(joined, size)
+                inputs = [part[a] for a in g.args[n]]
+                joined, prec = operation(g, n, inputs)
+                if all(p[0].__class__ is str for p in inputs):  # all short: copied in
+                    t = "".join(joined)
+                    pieces, length = (t,), len(t)
+                else:
+                    pieces, length = _compact(joined, size)
                 if budget is not None and length > budget:
                     raise TooLong
                 first = pieces[0]
@@ -335,6 +340,8 @@ def to_program(g: Graph, roots: list[int], cse: bool | None = None) -> tuple[lis
         return [], one_line(g, roots)
     labels = shared_labels(g, roots)
     named = Ropes(g, [*labels, *roots], labels=labels)
+    if cse is None and not labels:  # nothing shared: the named form is the plain one
+        return [], [named.text(r) for r in roots]
     if cse is None:
         length = sum(len(labels[n]) + len(" = ") + named.size[n] for n in labels)
         length += sum(named.size[r] for r in roots)

@@ -180,8 +180,11 @@ class _Builder:
 
     def _check_look_alikes(self) -> None:
         """Two names drawn alike (a Latin x and a Cyrillic х) are two variables: warn."""
+        names = [*self.graph.variables, *self.assigned]
+        if all(name.isascii() for name in names):
+            return  # only letters of other scripts are drawn like Latin ones
         seen: dict[str, str] = {}
-        for name in [*self.graph.variables, *self.assigned]:
+        for name in names:
             key = skeleton(name)
             other = seen.setdefault(key, name)
             if other != name:
