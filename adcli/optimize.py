@@ -381,7 +381,10 @@ def _rate_advice(lr: float | None, curv: float) -> str:
     a step overshoots, and the largest rate that would not."""
     if lr is None or not math.isfinite(curv):
         return "lower --lr"
-    text = f"lr·f'' = {_fmt(lr * curv)}" + (" ≥ 2" if lr * curv >= 2 else "")
+    product = _fmt(lr * curv)
+    if product == "2" and lr * curv != 2:  # 2.0000002 is past 2: show the digits that say so
+        product = f"{lr * curv:.10g}"
+    text = f"lr·f'' = {product}" + (" ≥ 2" if lr * curv >= 2 else "")
     return text + (f", lower --lr (below {_fmt(2 / curv)})" if curv > 0 else ", lower --lr")
 
 

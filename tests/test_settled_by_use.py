@@ -160,6 +160,7 @@ def test_a_learning_rate_a_hair_past_two_over_curvature_grows_but_does_not_diver
     r = run("minimize", "x**2", "--start", "1", "--lr", "1.0000001")
     assert r.code == 0
     assert "reason: max-steps" in r.err and "growing" in r.err
+    assert "lr·f'' = 2.0000002 ≥ 2" in r.err  # not "2 ≥ 2": the digits that make it so
     assert "lower --lr" in r.err and "raise --lr" not in r.err
 
 
