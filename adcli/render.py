@@ -212,7 +212,8 @@ def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], cons
 
         rows = [
             {"variable": r.name, "ad": json_number(r.ad), "numeric": json_number(r.numeric),
-             "abs_error": json_number(r.abs_err), "rel_error": json_number(r.rel_err), "ok": r.ok}
+             "abs_error": json_number(r.abs_err), "rel_error": json_number(r.rel_err), "ok": r.ok,
+             "step": json_number(r.step)}
             for r in result.rows
         ]  # fmt: skip
         at = {n: json_number(v) for n, v in zip(names, point)}

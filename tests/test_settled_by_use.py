@@ -243,6 +243,11 @@ def test_check_picks_a_step_that_works_at_any_scale(text, x):
     assert result.ok, [(r.ad, r.numeric, r.step) for r in result.rows]
 
 
+def test_the_step_taken_is_reported(run):
+    row = json.loads(run("check", "sin(x)", "--at", "1e10", "--format", "json").out)["rows"][0]
+    assert row["ok"] and 1e-6 <= row["step"] <= 1e-2
+
+
 def test_a_fixed_step_is_still_available(run):
     r = run("check", "sin(x)", "--at", "1e10", "--eps", "1e-6")  # h = 1e4: meaningless there
     assert r.code == 1
