@@ -11,18 +11,10 @@ from collections.abc import Sequence
 
 from .errors import UsageError
 from .graph import VAR
+from .ops import OPS
 
 TOLERANCE = {"central": 1e-6, "complex": 1e-12}  # SPEC §3: |AD − numeric| ≤ tol·max(1, |AD|)
 COMPLEX_STEP = 1e-20
-
-# What adcli does where the derivative jumps (SPEC §1).
-CONVENTIONS = {
-    "abs": "adcli uses abs'(0) = 0",
-    "relu": "adcli uses relu'(0) = 0",
-    "sign": "adcli uses sign' = 0 everywhere",
-    "min": "at a tie adcli sends the whole gradient to min's first argument",
-    "max": "at a tie adcli sends the whole gradient to max's first argument",
-}
 
 
 class CheckRow:
@@ -130,15 +122,12 @@ def kinks(expr, point: Sequence[float]) -> list[str]:
 
     notes = []
     for n in nodes:
-        op, args = g.op[n], g.args[n]
-        if op in ("abs", "relu", "sign") and value(args[0]) == 0.0:
-            where = "its input is 0"
-        elif op in ("min", "max") and value(args[0]) == value(args[1]):
-            where = "its arguments tie"
-        else:
+        kink = OPS[g.op[n]].kink
+        if kink is None or not kink.at(*(value(a) for a in g.args[n])):
             continue
         notes.append(
-            f"node #{expr.numbers[n]} {expr.label(n, 40)} is at a kink ({where}): its derivative "
-            f"jumps there, so AD and a numerical derivative must differ; {CONVENTIONS[op]}"
+            f"node #{expr.numbers[n]} {expr.label(n, 40)} is at a kink ({kink.where}): its "
+            f"derivative jumps there, so AD and a numerical derivative must differ; "
+            f"{kink.convention}"
         )
     return notes

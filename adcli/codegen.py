@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import inspect
 import keyword
 import math
 import re
@@ -30,7 +29,6 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import ops
 from .api import Expression
 from .errors import UsageError
 from .evaluate import CHUNK, _literal
@@ -150,7 +148,7 @@ class _Module:
     """The module-level part: imports and helpers, only those the function uses."""
 
     def __init__(self, numpy: bool) -> None:
-        here = Path(ops.__file__).resolve().parent
+        here = Path(__file__).resolve().parent
         self.source = _Definitions(here / ("kernels.py" if numpy else "ops.py"))
         self.helpers: list[str] = []  # names from self.source, needs first
         self.made: dict[str, str] = {}  # helpers made from an inline template
@@ -178,28 +176,23 @@ class _Module:
             self.made[f"_{op}"] = f"def _{op}({', '.join(args)}):\n    return {body}"
             self.alias(body)
             return f"_{op}" + call
-        for helper, value in vars(ops).items():
-            if value is spec.scalar and helper in self.source.text:
-                self.source.with_needs(helper, self.helpers)
-                return helper + call
-        function = getattr(spec.scalar, "__name__", "")
+        function = spec.scalar.__name__
         if getattr(math, function, None) is spec.scalar:
             return f"math.{function}" + call
         if function in _BUILTINS_IN_BODY and getattr(builtins, function) is spec.scalar:
             return function + call
-        raise ValueError(f"codegen cannot write the op {op}")  # a new op: teach it here
+        # Else a function of ops.py (the row's contract): its source is copied.
+        self.source.with_needs(function, self.helpers)
+        return function + call
 
     def array_call(self, op: str) -> str:
-        """The function the numpy form calls for ``op``, found without numpy."""
-        fetch = OPS[op].array
-        name = inspect.getclosurevars(fetch).nonlocals.get("name")  # ops._kernel(name)
-        if fetch.__qualname__.startswith("_kernel.") and name in self.source.text:
-            self.source.with_needs(name, self.helpers)
-            return name
-        found = fetch(_Numpy())
-        if isinstance(found, _Attribute):
-            return f"np.{found.name}"
-        raise ValueError(f"codegen cannot write the op {op}")
+        """The function the numpy form calls for ``op``: the row's numpy function, or
+        its kernel from kernels.py, copied with what it needs."""
+        spec = OPS[op]
+        if spec.numpy is not None:
+            return f"np.{spec.numpy}"
+        self.source.with_needs(spec.kernel, self.helpers)
+        return spec.kernel
 
     def text(self, body: str) -> list[str]:
         """Imports, then helpers; ``body`` is the function's text (does it use math?)."""
@@ -233,18 +226,6 @@ def _uses_math(text: str) -> bool:
             return True
         at = text.find("math.", at + 1)
     return False
-
-
-class _Attribute:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-class _Numpy:
-    """Stands in for numpy when asking an op which numpy function it uses."""
-
-    def __getattr__(self, name: str) -> _Attribute:
-        return _Attribute(name)
 
 
 class _Body:

@@ -20,13 +20,12 @@ from typing import Any
 
 from .errors import AdcliError, UsageError
 from .graph import CONST, VAR, without_gc
+from .ops import OPS
 from .printing import number as number_text
 
 FORMATS = ("text", "dot", "mermaid", "json")
 RENDERED = ("svg", "png", "pdf")  # -o FILE.<suffix> runs Graphviz's dot
 MAX_INDENT = 40  # levels of the text tree; a 10^5-deep graph would print 10^10 spaces
-
-_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "^", "neg": "−"}
 
 
 class MissingTool(AdcliError):
@@ -94,10 +93,11 @@ def _title(g, n: int) -> str:
     """The operation with constant inputs written in and node inputs as ``·``."""
     op, args = g.op[n], g.args[n]
     if not any(g.op[a] == CONST for a in args):
-        return _SYMBOLS.get(op, op)
+        return OPS[op].glyph or op
     parts = [number_text(g.value[a]) if g.op[a] == CONST else "·" for a in args]
-    if op in _SYMBOLS and len(args) == 2:
-        return f"{parts[0]} {_SYMBOLS[op]} {parts[1]}"
+    glyph = OPS[op].glyph
+    if glyph and len(args) == 2:
+        return f"{parts[0]} {glyph} {parts[1]}"
     return f"{op}({', '.join(parts)})"
 
 

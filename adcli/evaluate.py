@@ -155,17 +155,17 @@ class Compiled:
         code to generate. An op without a complex extension raises ``UsageError``.
         """
         from .errors import UsageError
-        from .ops import COMPLEX
 
         g = self._graph
         value: dict[int, complex] = dict(zip(self.params, args))
         for n, op, ins in self._steps:
-            if op not in COMPLEX:
+            extension = OPS[op].complex
+            if extension is None:
                 raise UsageError(
                     f"{op} has no complex extension (it is not analytic or cmath lacks it)",
                     "use --method central",
                 )
-            value[n] = COMPLEX[op](*(value[a] if a in value else g.value[a] for a in ins))
+            value[n] = extension(*(value[a] if a in value else g.value[a] for a in ins))
         return tuple(value[o] if o in value else complex(g.value[o]) for o in self.outputs)
 
     # --- array form -----------------------------------------------------------

@@ -24,12 +24,53 @@ Partial = Callable[..., int]
 PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 1, 2, 3, 4, 5
 
 
+class Kink:
+    """Where an op's derivative jumps, and what adcli does there (SPEC §1)."""
+
+    __slots__ = ("points", "at", "where", "convention")
+
+    def __init__(
+        self,
+        convention: str,
+        at: Callable[..., bool] = lambda x: x == 0.0,  # the inputs sit on the kink
+        where: str = "its input is 0",
+        points: tuple[float, ...] = (0.0,),  # the kinks, for tests (of a - b for a tie)
+    ) -> None:
+        self.convention, self.at, self.where, self.points = convention, at, where, points
+
+
 class Op:
-    """One primitive. A plain slotted class: ``@dataclass`` would cost start-up time."""
+    """One primitive: a row of named fields. A plain slotted class (``@dataclass``
+    would cost start-up time).
+
+    - ``scalar``: the value on Python floats. A ``math`` function, a builtin, or a
+      function defined at the top of this module: ``adcli codegen`` copies its source.
+    - ``numpy``: the numpy function computing it elementwise, or ``kernel``: the
+      function of that name in ``kernels.py`` (numpy is imported only when used).
+    - ``complex``: the extension to complex numbers for the complex-step check;
+      None where the op is not analytic or cmath lacks it.
+    - ``partials``: one rule per input, written with the graph builder ``g``: it gets
+      the input nodes and the op's own node (sigmoid' = out·(1 − out)) and returns
+      ∂op/∂input as a node, so rules differentiate again.
+    - ``symbol``/``precedence``: infix or prefix text and how tightly it binds (None:
+      a call ``name(...)``); ``glyph``: how a graph drawing names it (×, ÷).
+    - ``latex``: an infix op's LaTeX operator (``\\cdot``); a call's LaTeX command
+      (``\\sin``, else ``\\operatorname{name}``); or a template of ``{0}``, ``{1}``
+      (``{0!p}``: parenthesised when it binds no tighter than the op).
+    - ``inline``: the scalar form as an expression of ``{0}``, ``{1}``: generated
+      code writes it instead of a call.
+    - ``also``: names other tools give it (``ln``); ``sugar``: other arities, as
+      graph builders (``log(x, b)``); ``callable``: an operator also called by name
+      (``pow(a, b)``).
+    - ``kink``: where its derivative jumps and adcli's convention there.
+    - ``why``/``why_partial``: why a finite input gave a non-finite value or partial.
+    - ``domain``: where it is smooth, for the table-driven tests.
+    """
 
     __slots__ = (
-        "name", "arity", "scalar", "array", "partials", "symbol", "precedence", "latex",
-        "domain", "kinks", "why", "why_partial", "inline",
+        "name", "arity", "scalar", "numpy", "kernel", "complex", "partials", "symbol",
+        "precedence", "glyph", "latex", "inline", "also", "sugar", "callable", "kink",
+        "why", "why_partial", "domain",
     )  # fmt: skip
 
     def __init__(
@@ -37,38 +78,44 @@ class Op:
         name: str,
         arity: int,
         scalar: Callable[..., float],
-        array: Callable[[Any], Callable[..., Any]],  # numpy module -> f(*args, out=None)
         partials: tuple[Partial, ...],
-        symbol: str | None = None,  # infix/prefix operator text, None for a call
+        *,
+        numpy: str | None = None,
+        kernel: str | None = None,
+        complex: Callable[..., complex] | None = None,  # noqa: A002 - the field's name
+        symbol: str | None = None,
         precedence: int = PREC_ATOM,
+        glyph: str | None = None,
         latex: str | None = None,
-        domain: tuple[float, float] = (-3.0, 3.0),  # where it is smooth, for tests
-        kinks: tuple[float, ...] = (),  # where the derivative convention matters
-        why: Callable[..., str | None] = lambda *args: None,  # why inf/nan came out
-        inline: str | None = None,  # the scalar form as an expression of {0}, {1}
-        why_partial: Callable[..., str | None] = lambda *args: None,  # why a partial did
+        inline: str | None = None,
+        also: tuple[str, ...] = (),
+        sugar: dict[int, Callable[..., int]] | None = None,
+        callable: bool = False,  # noqa: A002
+        kink: Kink | None = None,
+        why: Callable[..., str | None] = lambda *args: None,
+        why_partial: Callable[..., str | None] = lambda *args: None,
+        domain: tuple[float, float] = (-3.0, 3.0),
     ) -> None:
-        self.name, self.arity, self.scalar, self.array = name, arity, scalar, array
-        self.partials, self.symbol, self.precedence = partials, symbol, precedence
-        self.latex, self.domain, self.kinks, self.why = latex, domain, kinks, why
-        self.why_partial = why_partial
-        self.inline = inline  # generated code uses it instead of a call: no call per step
+        self.name, self.arity, self.scalar, self.partials = name, arity, scalar, partials
+        self.numpy, self.kernel, self.complex = numpy, kernel, complex
+        self.symbol, self.precedence, self.glyph, self.latex = symbol, precedence, glyph, latex
+        self.inline, self.also, self.sugar, self.callable = inline, also, sugar or {}, callable
+        self.kink, self.why, self.why_partial, self.domain = kink, why, why_partial, domain
+
+    def array(self, np: Any) -> Callable[..., Any]:
+        """The elementwise function on numpy arrays, ``f(*arrays, out=None)``."""
+        if self.numpy is not None:
+            return getattr(np, self.numpy)
+        from . import kernels
+
+        return getattr(kernels, self.kernel)
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        return self.kink.points if self.kink else ()
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, arity={self.arity})"
-
-
-def _np(name: str) -> Callable[[Any], Callable[..., Any]]:
-    return lambda np: getattr(np, name)
-
-
-def _kernel(name: str) -> Callable[[Any], Callable[..., Any]]:
-    def fetch(np: Any) -> Callable[..., Any]:
-        from . import kernels
-
-        return getattr(kernels, name)
-
-    return fetch
 
 
 # --- scalar implementations that math lacks -----------------------------------
@@ -198,305 +245,151 @@ def _square(g: Any, x: int) -> int:
     return g.pow(x, g.const(2.0))
 
 
-_INFIX = [
-    Op(
-        "add",
-        2,
-        operator.add,
-        _np("add"),
-        (_c(1.0), _c(1.0)),
-        "+",
-        PREC_ADD,
-        inline="{0} + {1}",
-    ),
-    Op(
-        "sub",
-        2,
-        operator.sub,
-        _np("subtract"),
-        (_c(1.0), _c(-1.0)),
-        "-",
-        PREC_ADD,
-        inline="{0} - {1}",
-    ),
-    Op(
-        "mul",
-        2,
-        operator.mul,
-        _np("multiply"),
-        (lambda g, a, b, o: b, lambda g, a, b, o: a),
-        "*",
-        PREC_MUL,
-        latex=r"\cdot",
-        inline="{0} * {1}",
-    ),
-    Op(
-        "div",
-        2,
-        operator.truediv,
-        _np("divide"),
-        (
-            lambda g, a, b, o: g.div(g.const(1.0), b),
-            lambda g, a, b, o: g.neg(g.div(o, b)),
-        ),
-        "/",
-        PREC_MUL,
-        why=_why_div,
-        inline="{0} / {1}",
-    ),
-    Op("neg", 1, operator.neg, _np("negative"), (_c(-1.0),), "-", PREC_NEG, inline="-{0}"),
-    Op(
-        "pow",
-        2,
-        math.pow,
-        _np("power"),  # x**2 never gets here: the evaluator writes it as x*x
-        (
-            lambda g, a, b, o: g.mul(b, g.pow(a, g.sub(b, g.const(1.0)))),
-            _pow_exponent_partial,
-        ),
-        "**",
-        PREC_POW,
-        domain=(0.5, 2.0),
-        why=_why_pow,
-        why_partial=_why_pow_partial,
-    ),
-]
-
-_FUNCTIONS = [
-    Op("sin", 1, math.sin, _np("sin"), (lambda g, x, o: g.call("cos", x),)),
-    Op("cos", 1, math.cos, _np("cos"), (lambda g, x, o: g.neg(g.call("sin", x)),)),
-    Op(
-        "tan",
-        1,
-        math.tan,
-        _np("tan"),
-        (lambda g, x, o: g.add(g.const(1.0), _square(g, o)),),
-        domain=(-1.2, 1.2),
-    ),
-    Op(
-        "asin",
-        1,
-        math.asin,
-        _np("arcsin"),
-        (lambda g, x, o: _inv_sqrt(g, g.sub(g.const(1.0), _square(g, x))),),
-        domain=(-0.9, 0.9),
-        why=_why_outside(-1, 1, "asin"),
-    ),
-    Op(
-        "acos",
-        1,
-        math.acos,
-        _np("arccos"),
-        (lambda g, x, o: g.neg(_inv_sqrt(g, g.sub(g.const(1.0), _square(g, x)))),),
-        domain=(-0.9, 0.9),
-        why=_why_outside(-1, 1, "acos"),
-    ),
-    Op(
-        "atan",
-        1,
-        math.atan,
-        _np("arctan"),
-        (lambda g, x, o: g.div(g.const(1.0), g.add(g.const(1.0), _square(g, x))),),
-    ),
-    Op("sinh", 1, math.sinh, _np("sinh"), (lambda g, x, o: g.call("cosh", x),)),
-    Op("cosh", 1, math.cosh, _np("cosh"), (lambda g, x, o: g.call("sinh", x),)),
-    Op(
-        "tanh",
-        1,
-        math.tanh,
-        _np("tanh"),
-        (lambda g, x, o: g.sub(g.const(1.0), _square(g, o)),),
-    ),
-    Op(
-        "asinh",
-        1,
-        math.asinh,
-        _np("arcsinh"),
-        (lambda g, x, o: _inv_sqrt(g, g.add(_square(g, x), g.const(1.0))),),
-    ),
-    Op(
-        "acosh",
-        1,
-        math.acosh,
-        _np("arccosh"),
-        (lambda g, x, o: _inv_sqrt(g, g.sub(_square(g, x), g.const(1.0))),),
-        domain=(1.1, 4.0),
-        why=_why_outside(1, math.inf, "acosh"),
-    ),
-    Op(
-        "atanh",
-        1,
-        math.atanh,
-        _np("arctanh"),
-        (lambda g, x, o: g.div(g.const(1.0), g.sub(g.const(1.0), _square(g, x))),),
-        domain=(-0.9, 0.9),
-        why=_why_outside(-1, 1, "atanh"),
-    ),
-    Op("exp", 1, math.exp, _np("exp"), (lambda g, x, o: o,), latex=r"\exp"),
-    Op(
-        "log",
-        1,
-        math.log,
-        _np("log"),
-        (lambda g, x, o: g.div(g.const(1.0), x),),
-        domain=(0.1, 5.0),
-        why=_why_log,
-        latex=r"\log",
-    ),
-    Op(
-        "log2",
-        1,
-        math.log2,
-        _np("log2"),
-        (lambda g, x, o: g.div(g.const(1.0), g.mul(x, g.const(math.log(2.0)))),),
-        domain=(0.1, 5.0),
-        why=_why_log,
-    ),
-    Op(
-        "log10",
-        1,
-        math.log10,
-        _np("log10"),
-        (lambda g, x, o: g.div(g.const(1.0), g.mul(x, g.const(math.log(10.0)))),),
-        domain=(0.1, 5.0),
-        why=_why_log,
-    ),
-    Op(
-        "log1p",
-        1,
-        math.log1p,
-        _np("log1p"),
-        (lambda g, x, o: g.div(g.const(1.0), g.add(g.const(1.0), x)),),
-        domain=(-0.9, 5.0),
-        why=lambda x: _why_log(1.0 + x),
-    ),
-    Op("expm1", 1, math.expm1, _np("expm1"), (lambda g, x, o: g.call("exp", x),)),
-    Op(
-        "sqrt",
-        1,
-        math.sqrt,
-        _np("sqrt"),
-        (lambda g, x, o: g.div(g.const(0.5), o),),
-        domain=(0.1, 5.0),
-        why=lambda x: "sqrt of a negative number" if x < 0 else None,
-        latex=r"\sqrt",
-    ),
-    Op(
-        "cbrt",
-        1,
-        _scalar_cbrt,
-        _np("cbrt"),
-        (lambda g, x, o: g.div(g.const(1.0), g.mul(g.const(3.0), _square(g, o))),),
-        domain=(0.1, 5.0),
-    ),
-    Op("abs", 1, abs, _np("abs"), (lambda g, x, o: g.call("sign", x),), kinks=(0.0,)),
-    Op("sign", 1, _sign, _np("sign"), (_c(0.0),), domain=(0.1, 3.0), kinks=(0.0,)),
-    Op(
-        "sigmoid",
-        1,
-        _sigmoid,
-        _kernel("sigmoid"),
-        # σ' = σ·(1 − σ), the textbook's rule and its digits (σ'(2) = 0.10499358540350662).
-        # Where σ rounds to 1 (x > 37) it gives 0 for the true ~1e-17: right in
-        # absolute terms only, which is the price of matching the textbook.
-        (lambda g, x, o: g.mul(o, g.sub(g.const(1.0), o)),),
-        domain=(-5.0, 5.0),
-        inline=_SIGMOID,
-    ),
-    Op(
-        "relu",
-        1,
-        _relu,
-        _kernel("relu"),
-        (lambda g, x, o: g.call("sign", o),),
-        domain=(0.1, 3.0),
-        kinks=(0.0,),
-    ),
-    Op(
-        "softplus",
-        1,
-        _softplus,
-        _kernel("softplus"),
-        (lambda g, x, o: g.call("sigmoid", x),),
-    ),
-    Op(
-        "erf",
-        1,
-        math.erf,
-        _kernel("erf"),
-        (
-            lambda g, x, o: g.mul(
-                g.const(2.0 / math.sqrt(math.pi)), g.call("exp", g.neg(_square(g, x)))
-            ),
-        ),
-    ),
-    Op("min", 2, _min, _np("minimum"), _first_wins("le"), domain=(-3.0, 3.0), kinks=(0.0,)),
-    Op("max", 2, _max, _np("maximum"), _first_wins("ge"), domain=(-3.0, 3.0), kinks=(0.0,)),
-    Op(
-        "xlogy",
-        2,
-        _xlogy,
-        _kernel("xlogy"),
-        (lambda g, x, y, o: g.call("log", y), lambda g, x, y, o: g.div(x, y)),
-        domain=(0.5, 3.0),
-        why=_why_xlogy,
-    ),
-    Op(
-        "atan2",
-        2,
-        math.atan2,
-        _np("arctan2"),
-        (
-            lambda g, y, x, o: g.div(x, g.add(_square(g, x), _square(g, y))),
-            lambda g, y, x, o: g.neg(g.div(y, g.add(_square(g, x), _square(g, y)))),
-        ),
-        domain=(0.5, 3.0),
-    ),
-    Op(
-        "hypot",
-        2,
-        math.hypot,
-        _np("hypot"),
-        (lambda g, a, b, o: g.div(a, o), lambda g, a, b, o: g.div(b, o)),
-        domain=(0.5, 3.0),
-    ),
-]
-
-OPS: dict[str, Op] = {op.name: op for op in _INFIX + _FUNCTIONS}
-
-# Functions a user may call by name, with the arities they accept. ``pow`` is the
-# call form of ``**``; ``log(x, b)`` is sugar for log(x)/log(b).
-FUNCTIONS: dict[str, tuple[int, ...]] = {op.name: (op.arity,) for op in _FUNCTIONS}
-FUNCTIONS["pow"] = (2,)
-FUNCTIONS["log"] = (1, 2)
-
-CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
-
-# --- complex-step extensions (``adcli check --method complex``) -----------------
-# f(x + ih) = f(x) + ih·f'(x) + O(h²) for a function analytic at x, so Im f(x+ih)/h
-# is f'(x) with no cancellation. Ops that are not analytic (sign, relu, min, max)
-# or that cmath lacks (erf, atan2) have no entry, and the check says so.
+def _log_base(g: Any, x: int, base: int) -> int:
+    """``log(x, b)``: log(x)/log(b)."""
+    return g.div(g.call("log", x), g.call("log", base))
 
 
 def _complex_cbrt(z: complex) -> complex:
     return z ** (1 / 3) if z.real >= 0 else -((-z) ** (1 / 3))
 
 
-COMPLEX: dict[str, Callable[..., complex]] = {
-    "add": operator.add, "sub": operator.sub, "mul": operator.mul,
-    "div": operator.truediv, "neg": operator.neg, "pow": operator.pow,
-    "sin": cmath.sin, "cos": cmath.cos, "tan": cmath.tan,
-    "asin": cmath.asin, "acos": cmath.acos, "atan": cmath.atan,
-    "sinh": cmath.sinh, "cosh": cmath.cosh, "tanh": cmath.tanh,
-    "asinh": cmath.asinh, "acosh": cmath.acosh, "atanh": cmath.atanh,
-    "exp": cmath.exp, "log": cmath.log, "log10": cmath.log10,
-    "log2": lambda z: cmath.log(z) / math.log(2.0),
-    "log1p": lambda z: cmath.log(1.0 + z),
-    "expm1": lambda z: cmath.exp(z) - 1.0,
-    "sqrt": cmath.sqrt, "cbrt": _complex_cbrt,
-    "abs": lambda z: z if z.real >= 0 else -z,  # analytic away from 0
-    "sigmoid": lambda z: 1.0 / (1.0 + cmath.exp(-z)),
-    "softplus": lambda z: cmath.log(1.0 + cmath.exp(z)),
-    "hypot": lambda a, b: cmath.sqrt(a * a + b * b),
-    "xlogy": lambda x, y: x * cmath.log(y),
-}  # fmt: skip
+_AT_ZERO = "its input is 0"
+
+
+def _tie(name: str) -> Kink:
+    return Kink(
+        f"at a tie adcli sends the whole gradient to {name}'s first argument",
+        at=lambda a, b: a == b,
+        where="its arguments tie",
+    )
+
+
+# f(x + ih) = f(x) + ih·f'(x) + O(h²) for a function analytic at x, so Im f(x+ih)/h
+# is f'(x) with no cancellation (``adcli check --method complex``). Ops that are not
+# analytic (sign, relu, min, max) or that cmath lacks (erf, atan2) have none.
+
+_INFIX = [
+    Op("add", 2, operator.add, (_c(1.0), _c(1.0)), numpy="add", complex=operator.add,
+       symbol="+", precedence=PREC_ADD, glyph="+", inline="{0} + {1}"),
+    Op("sub", 2, operator.sub, (_c(1.0), _c(-1.0)), numpy="subtract", complex=operator.sub,
+       symbol="-", precedence=PREC_ADD, glyph="−", inline="{0} - {1}"),
+    Op("mul", 2, operator.mul, (lambda g, a, b, o: b, lambda g, a, b, o: a), numpy="multiply",
+       complex=operator.mul, symbol="*", precedence=PREC_MUL, glyph="×", latex=r"\cdot",
+       inline="{0} * {1}"),
+    Op("div", 2, operator.truediv,
+       (lambda g, a, b, o: g.div(g.const(1.0), b), lambda g, a, b, o: g.neg(g.div(o, b))),
+       numpy="divide", complex=operator.truediv, symbol="/", precedence=PREC_MUL, glyph="÷",
+       latex=r"\frac{{{0}}}{{{1}}}", inline="{0} / {1}", why=_why_div),
+    Op("neg", 1, operator.neg, (_c(-1.0),), numpy="negative", complex=operator.neg,
+       symbol="-", precedence=PREC_NEG, glyph="−", inline="-{0}"),
+    # x**2 never reaches numpy.power: the evaluator writes it as x*x
+    Op("pow", 2, math.pow,
+       (lambda g, a, b, o: g.mul(b, g.pow(a, g.sub(b, g.const(1.0)))), _pow_exponent_partial),
+       numpy="power", complex=operator.pow, symbol="**", precedence=PREC_POW, glyph="^",
+       latex="{{{0!p}}}^{{{1}}}", also=("power",), callable=True, why=_why_pow,
+       why_partial=_why_pow_partial, domain=(0.5, 2.0)),
+]  # fmt: skip
+
+_FUNCTIONS = [
+    Op("sin", 1, math.sin, (lambda g, x, o: g.call("cos", x),), numpy="sin",
+       complex=cmath.sin, latex=r"\sin"),
+    Op("cos", 1, math.cos, (lambda g, x, o: g.neg(g.call("sin", x)),), numpy="cos",
+       complex=cmath.cos, latex=r"\cos"),
+    Op("tan", 1, math.tan, (lambda g, x, o: g.add(g.const(1.0), _square(g, o)),),
+       numpy="tan", complex=cmath.tan, latex=r"\tan", also=("tg",), domain=(-1.2, 1.2)),
+    Op("asin", 1, math.asin,
+       (lambda g, x, o: _inv_sqrt(g, g.sub(g.const(1.0), _square(g, x))),),
+       numpy="arcsin", complex=cmath.asin, latex=r"\arcsin", also=("arcsin",),
+       why=_why_outside(-1, 1, "asin"), domain=(-0.9, 0.9)),
+    Op("acos", 1, math.acos,
+       (lambda g, x, o: g.neg(_inv_sqrt(g, g.sub(g.const(1.0), _square(g, x)))),),
+       numpy="arccos", complex=cmath.acos, latex=r"\arccos", also=("arccos",),
+       why=_why_outside(-1, 1, "acos"), domain=(-0.9, 0.9)),
+    Op("atan", 1, math.atan,
+       (lambda g, x, o: g.div(g.const(1.0), g.add(g.const(1.0), _square(g, x))),),
+       numpy="arctan", complex=cmath.atan, latex=r"\arctan", also=("arctan", "arctg")),
+    Op("sinh", 1, math.sinh, (lambda g, x, o: g.call("cosh", x),), numpy="sinh",
+       complex=cmath.sinh, latex=r"\sinh", also=("sh",)),
+    Op("cosh", 1, math.cosh, (lambda g, x, o: g.call("sinh", x),), numpy="cosh",
+       complex=cmath.cosh, latex=r"\cosh", also=("ch",)),
+    Op("tanh", 1, math.tanh, (lambda g, x, o: g.sub(g.const(1.0), _square(g, o)),),
+       numpy="tanh", complex=cmath.tanh, latex=r"\tanh", also=("th",)),
+    Op("asinh", 1, math.asinh,
+       (lambda g, x, o: _inv_sqrt(g, g.add(_square(g, x), g.const(1.0))),),
+       numpy="arcsinh", complex=cmath.asinh, also=("arsinh",)),
+    Op("acosh", 1, math.acosh,
+       (lambda g, x, o: _inv_sqrt(g, g.sub(_square(g, x), g.const(1.0))),),
+       numpy="arccosh", complex=cmath.acosh, also=("arcosh",),
+       why=_why_outside(1, math.inf, "acosh"), domain=(1.1, 4.0)),
+    Op("atanh", 1, math.atanh,
+       (lambda g, x, o: g.div(g.const(1.0), g.sub(g.const(1.0), _square(g, x))),),
+       numpy="arctanh", complex=cmath.atanh, also=("artanh",),
+       why=_why_outside(-1, 1, "atanh"), domain=(-0.9, 0.9)),
+    Op("exp", 1, math.exp, (lambda g, x, o: o,), numpy="exp", complex=cmath.exp,
+       latex=r"\exp"),
+    Op("log", 1, math.log, (lambda g, x, o: g.div(g.const(1.0), x),), numpy="log",
+       complex=cmath.log, latex=r"\log", also=("ln",), sugar={2: _log_base}, why=_why_log,
+       domain=(0.1, 5.0)),
+    Op("log2", 1, math.log2,
+       (lambda g, x, o: g.div(g.const(1.0), g.mul(x, g.const(math.log(2.0)))),),
+       numpy="log2", complex=lambda z: cmath.log(z) / math.log(2.0), also=("lb",),
+       why=_why_log, domain=(0.1, 5.0)),
+    Op("log10", 1, math.log10,
+       (lambda g, x, o: g.div(g.const(1.0), g.mul(x, g.const(math.log(10.0)))),),
+       numpy="log10", complex=cmath.log10, also=("lg",), why=_why_log, domain=(0.1, 5.0)),
+    Op("log1p", 1, math.log1p,
+       (lambda g, x, o: g.div(g.const(1.0), g.add(g.const(1.0), x)),),
+       numpy="log1p", complex=lambda z: cmath.log(1.0 + z), why=lambda x: _why_log(1.0 + x),
+       domain=(-0.9, 5.0)),
+    Op("expm1", 1, math.expm1, (lambda g, x, o: g.call("exp", x),), numpy="expm1",
+       complex=lambda z: cmath.exp(z) - 1.0),
+    Op("sqrt", 1, math.sqrt, (lambda g, x, o: g.div(g.const(0.5), o),), numpy="sqrt",
+       complex=cmath.sqrt, latex=r"\sqrt{{{0}}}",
+       why=lambda x: "sqrt of a negative number" if x < 0 else None, domain=(0.1, 5.0)),
+    Op("cbrt", 1, _scalar_cbrt,
+       (lambda g, x, o: g.div(g.const(1.0), g.mul(g.const(3.0), _square(g, o))),),
+       numpy="cbrt", complex=_complex_cbrt, domain=(0.1, 5.0)),
+    Op("abs", 1, abs, (lambda g, x, o: g.call("sign", x),), numpy="abs",
+       complex=lambda z: z if z.real >= 0 else -z,  # analytic away from 0
+       latex=r"\left|{0}\right|", also=("fabs",), kink=Kink("adcli uses abs'(0) = 0")),
+    Op("sign", 1, _sign, (_c(0.0),), numpy="sign", also=("sgn",),
+       kink=Kink("adcli uses sign' = 0 everywhere"), domain=(0.1, 3.0)),
+    # σ' = σ·(1 − σ), the textbook's rule and its digits (σ'(2) = 0.10499358540350662).
+    # Where σ rounds to 1 (x > 37) it gives 0 for the true ~1e-17: right in absolute
+    # terms only, which is the price of matching the textbook.
+    Op("sigmoid", 1, _sigmoid, (lambda g, x, o: g.mul(o, g.sub(g.const(1.0), o)),),
+       kernel="sigmoid", complex=lambda z: 1.0 / (1.0 + cmath.exp(-z)), inline=_SIGMOID,
+       also=("logistic", "expit"), domain=(-5.0, 5.0)),
+    Op("relu", 1, _relu, (lambda g, x, o: g.call("sign", o),), kernel="relu",
+       kink=Kink("adcli uses relu'(0) = 0"), domain=(0.1, 3.0)),
+    Op("softplus", 1, _softplus, (lambda g, x, o: g.call("sigmoid", x),), kernel="softplus",
+       complex=lambda z: cmath.log(1.0 + cmath.exp(z))),
+    Op("erf", 1, math.erf,
+       (lambda g, x, o: g.mul(g.const(2.0 / math.sqrt(math.pi)),
+                              g.call("exp", g.neg(_square(g, x)))),),
+       kernel="erf"),
+    Op("min", 2, _min, _first_wins("le"), numpy="minimum", kink=_tie("min")),
+    Op("max", 2, _max, _first_wins("ge"), numpy="maximum", kink=_tie("max")),
+    Op("xlogy", 2, _xlogy, (lambda g, x, y, o: g.call("log", y), lambda g, x, y, o: g.div(x, y)),
+       kernel="xlogy", complex=lambda x, y: x * cmath.log(y), why=_why_xlogy,
+       domain=(0.5, 3.0)),
+    Op("atan2", 2, math.atan2,
+       (lambda g, y, x, o: g.div(x, g.add(_square(g, x), _square(g, y))),
+        lambda g, y, x, o: g.neg(g.div(y, g.add(_square(g, x), _square(g, y))))),
+       numpy="arctan2", domain=(0.5, 3.0)),
+    Op("hypot", 2, math.hypot, (lambda g, a, b, o: g.div(a, o), lambda g, a, b, o: g.div(b, o)),
+       numpy="hypot", complex=lambda a, b: cmath.sqrt(a * a + b * b), domain=(0.5, 3.0)),
+]  # fmt: skip
+
+OPS: dict[str, Op] = {op.name: op for op in _INFIX + _FUNCTIONS}
+
+# Functions a user may call by name, with the arities they accept.
+FUNCTIONS: dict[str, tuple[int, ...]] = {
+    op.name: (op.arity, *op.sugar) for op in OPS.values() if op.symbol is None or op.callable
+}
+
+# Names other tools give adcli's functions, for the "did you mean …?" hint.
+OTHER_NAMES: dict[str, str] = {alias: op.name for op in OPS.values() for alias in op.also}
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

@@ -371,28 +371,16 @@ def program_text(g: Graph, roots: list[int]) -> str:
     return "\n".join([*statements, ", ".join(formulas)])
 
 
-_LATEX_FUNCTIONS = {
-    "sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log", "arcsin", "arccos", "arctan",
-}  # fmt: skip
-_LATEX_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}
-
-
 def _latex_operation(g: Graph, n: int, parts) -> tuple[list[Piece], int]:
-    op = g.op[n]
-    spec = OPS[op]
-    if op == "div":
-        return [r"\frac{", parts[0][0], "}{", parts[1][0], "}"], PREC_ATOM
-    if op == "pow":
-        (a, pa, _), (b, _, _) = parts
-        base = _latex_wrap(a, pa <= PREC_POW)
-        return ["{", *base, "}^{", b, "}"], PREC_POW
-    if op == "sqrt":
-        return [r"\sqrt{", parts[0][0], "}"], PREC_ATOM
-    if op == "abs":
-        return [r"\left|", parts[0][0], r"\right|"], PREC_ATOM
+    """The LaTeX pieces and precedence of operation ``n``, as its row says: a template
+    (``\\frac{{{0}}}{{{1}}}``), a function's command (``\\sin``, else
+    ``\\operatorname``) or an infix operator (``\\cdot``, else its symbol)."""
+    spec = OPS[g.op[n]]
+    latex = spec.latex
+    if latex is not None and "{0" in latex:
+        return _latex_template(latex, parts, spec.precedence)
     if spec.symbol is None:
-        name = _LATEX_NAMES.get(op, op)
-        head = f"\\{name}" if name in _LATEX_FUNCTIONS else rf"\operatorname{{{name}}}"
+        head = latex or rf"\operatorname{{{spec.name}}}"
         pieces: list[Piece] = [head + r"\left("]
         for i, p in enumerate(parts):
             if i:
@@ -402,11 +390,33 @@ def _latex_operation(g: Graph, n: int, parts) -> tuple[list[Piece], int]:
         return pieces, PREC_ATOM
     if spec.arity == 1:
         (a, pa, _), prec = parts[0], spec.precedence
-        return ["-", *_latex_wrap(a, pa < PREC_NEG)], prec
+        return [spec.symbol, *_latex_wrap(a, pa < PREC_NEG)], prec
     (a, pa, _), (b, pb, _), prec = parts[0], parts[1], spec.precedence
     left = _latex_wrap(a, pa < prec)
     right = _latex_wrap(b, pb <= prec)
-    return [*left, f" {spec.latex or spec.symbol} ", *right], prec
+    return [*left, f" {latex or spec.symbol} ", *right], prec
+
+
+def _latex_template(template: str, parts, prec: int) -> tuple[list[Piece], int]:
+    """A row's LaTeX template filled in: ``{0!p}`` is parenthesised when its input
+    binds no tighter than the op, and the result then binds as the op (a power);
+    any other template is an atom (a fraction, a root, bars)."""
+    pieces: list[Piece] = []
+    for literal, field, conversion in _parsed(template):
+        if literal:
+            pieces.append(literal)
+        if field is not None:
+            piece, p, _ = parts[field]
+            pieces += _latex_wrap(piece, conversion == "p" and p <= prec)
+    return pieces, prec if "!p}" in template else PREC_ATOM
+
+
+@functools.cache
+def _parsed(template: str) -> list[tuple[str, int | None, str | None]]:
+    import string
+
+    return [(literal, None if field is None else int(field), conversion)
+            for literal, field, _, conversion in string.Formatter().parse(template)]  # fmt: skip
 
 
 def _latex_wrap(piece: Piece, needs: bool) -> list[Piece]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import ParseError, skeleton, spelled
 from .graph import Graph
-from .ops import CONSTANTS, FUNCTIONS
+from .ops import CONSTANTS, FUNCTIONS, OPS, OTHER_NAMES
 
 _GRAMMAR_PATHS = (
     Path(__file__).resolve().parent.parent / "grammar" / "adcli.lark",  # source tree
@@ -279,20 +279,21 @@ class _Builder:
             plural = "s" if arities[-1] != 1 else ""
             raise self._error(f"{name} takes {wanted} argument{plural}, got {len(args)}", token)
         g = self.graph
-        if name == "log" and len(args) == 2:
-            return g.div(g.call("log", args[0]), g.call("log", args[1]))
-        return g.apply(name, *args)
+        sugar = OPS[name].sugar.get(len(args))  # log(x, b): another arity, as a builder
+        return sugar(g, *args) if sugar else g.apply(name, *args)
 
     def _unknown_function(self, token) -> ParseError:
         import difflib
 
         name = str(token)
-        known = _OTHER_NAMES.get(name) or _OTHER_NAMES.get(name.lower())
-        if known is None and name.lower() in FUNCTIONS:
-            known = name.lower()
+        lower = name.lower()
+        known = OTHER_NAMES.get(name) or OTHER_NAMES.get(lower)
+        if known is None and lower in FUNCTIONS:
+            known = lower
         if known is not None:
-            fix = f"write {known}" if "(" in known else f"did you mean {known}?"
-            return self._error(f"unknown function {name}", token, fix)
+            return self._error(f"unknown function {name}", token, f"did you mean {known}?")
+        if lower in _FORMULAS:
+            return self._error(f"unknown function {name}", token, f"write {_FORMULAS[lower]}")
         close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.6)
         if close:
             return self._error(f"unknown function {name}", token, f"did you mean {close[0]}?")
@@ -303,15 +304,11 @@ class _Builder:
         )
 
 
-# Names that other tools and textbooks give adcli's functions (ln, tg, arctan, sh
-# in Polish and Ukrainian texts), and functions adcli spells with others.
-_OTHER_NAMES = {
-    "ln": "log", "lg": "log10", "lb": "log2", "tg": "tan", "arctg": "atan",
-    "arctan": "atan", "arcsin": "asin", "arccos": "acos", "arsinh": "asinh",
-    "arcosh": "acosh", "artanh": "atanh", "sh": "sinh", "ch": "cosh", "th": "tanh",
-    "logistic": "sigmoid", "expit": "sigmoid", "fabs": "abs", "sgn": "sign",
+# Functions adcli lacks, as the formulas to write instead (the names other tools give
+# adcli's own functions, ln or tg, are in their rows of the op table).
+_FORMULAS = {
     "ctg": "1/tan(x)", "cot": "1/tan(x)", "sec": "1/cos(x)", "csc": "1/sin(x)",
-    "sqr": "x**2", "exp2": "2**x", "power": "pow",
+    "sqr": "x**2", "exp2": "2**x",
 }  # fmt: skip
 
 _TERMINAL_WORDS = {

@@ -480,20 +480,9 @@ def _safe_sigmoid(v: float) -> float:
     return 1.0 / (1.0 + math.exp(-v)) if v > -700 else math.exp(v)
 
 
-# Float reference implementations, only used to keep points inside domains.
-FLOAT: dict[str, Callable[..., float]] = {
-    "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin,
-    "acos": math.acos, "atan": math.atan, "sinh": math.sinh, "cosh": math.cosh,
-    "tanh": math.tanh, "asinh": math.asinh, "acosh": math.acosh, "atanh": math.atanh,
-    "exp": math.exp, "log": lambda a, b=None: math.log(a) if b is None else math.log(a, b),
-    "log2": math.log2, "log10": math.log10, "log1p": math.log1p, "expm1": math.expm1,
-    "sqrt": math.sqrt, "cbrt": lambda a: math.copysign(abs(a) ** (1 / 3), a),
-    "abs": abs, "sign": lambda a: float((a > 0) - (a < 0)), "sigmoid": _safe_sigmoid,
-    "relu": lambda a: max(a, 0.0),
-    "softplus": lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a))),
-    "erf": math.erf, "pow": math.pow, "min": min, "max": max,
-    "atan2": math.atan2, "hypot": math.hypot, "xlogy": lambda a, b: a * math.log(b),
-}  # fmt: skip
+# Float values, only used to keep points inside domains: the table's own scalar
+# forms (the independent oracle is sympy's, above). math.log takes log(x, b) too.
+FLOAT: dict[str, Callable[..., float]] = {name: op.scalar for name, op in OPS.items()}
 
 # Squashing maps R -> [0, 1]; an argument outside an op's domain is sent into it by
 # lo + (hi − lo)·squash(u).
@@ -518,7 +507,7 @@ LEAVES = [
     ("e", sp.E, math.e),
 ]
 
-KINKED = {"abs", "relu", "sign"}
+KINKED = {name for name, op in OPS.items() if op.kink and op.arity == 1}
 UNARY = sorted(n for n, ar in FUNCTIONS.items() if 1 in ar)
 BINARY = sorted(n for n, ar in FUNCTIONS.items() if 2 in ar)
 CONST_EXPONENTS = [("2", 2), ("3", 3), ("4", 4), ("-1", -1), ("-2", -2), ("0.5", 0.5),
@@ -608,10 +597,7 @@ def _operator(name: str, args: list[Node], symbol: str | None = None) -> Node:
     if symbol is not None:
         template = template.replace("**", symbol)
     fns = [a.fn for a in args]
-    float_op = {
-        "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b, "pow": math.pow, "neg": lambda a: -a,
-    }[name]  # fmt: skip
+    float_op = OPS[name].scalar
     if name == "pow":
         sym = _real(sym)
     return Node(
