@@ -191,8 +191,16 @@ class _Module:
         spec = OPS[op]
         if spec.numpy is not None:
             return f"np.{spec.numpy}"
-        self.source.with_needs(spec.kernel, self.helpers)
-        return spec.kernel
+        if spec.kernel is not None:
+            self.source.with_needs(spec.kernel, self.helpers)
+            return spec.kernel
+        # neither: the scalar form applied to each element, as the evaluator does
+        self.source.with_needs("elementwise", self.helpers)
+        scalar = spec.scalar.__name__
+        if getattr(math, scalar, None) is not spec.scalar:
+            raise ValueError(f"codegen --numpy: {op}'s scalar form is not a math function")
+        self.made[f"_{op}"] = f"_{op} = elementwise(math.{scalar})"
+        return f"_{op}"
 
     def text(self, body: str) -> list[str]:
         """Imports, then helpers; ``body`` is the function's text (does it use math?)."""

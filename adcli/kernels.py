@@ -49,3 +49,20 @@ def xlogy(x, y, out=None):
         return result
     out[...] = result
     return out
+
+
+def elementwise(scalar):
+    """``scalar`` applied to every element, for an op with neither a numpy function
+    nor a kernel of its own (a scalar form that never raises, as math.erfc)."""
+    ufuncs = {}
+
+    def apply(*args, out=None):
+        if len(args) not in ufuncs:
+            ufuncs[len(args)] = np.frompyfunc(scalar, len(args), 1)
+        result = ufuncs[len(args)](*args).astype(np.float64)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+
+    return apply

@@ -46,7 +46,8 @@ class Op:
     - ``scalar``: the value on Python floats. A ``math`` function, a builtin, or a
       function defined at the top of this module: ``adcli codegen`` copies its source.
     - ``numpy``: the numpy function computing it elementwise, or ``kernel``: the
-      function of that name in ``kernels.py`` (numpy is imported only when used).
+      function of that name in ``kernels.py`` (numpy is imported only when used);
+      with neither, the scalar form is applied to each element (it must not raise).
     - ``complex``: the extension to complex numbers for the complex-step check;
       None where the op is not analytic or cmath lacks it.
     - ``partials``: one rule per input, written with the graph builder ``g``: it gets
@@ -70,7 +71,7 @@ class Op:
     __slots__ = (
         "name", "arity", "scalar", "numpy", "kernel", "complex", "partials", "symbol",
         "precedence", "glyph", "latex", "inline", "also", "sugar", "callable", "kink",
-        "why", "why_partial", "domain",
+        "why", "why_partial", "domain", "_elementwise",
     )  # fmt: skip
 
     def __init__(
@@ -101,6 +102,7 @@ class Op:
         self.symbol, self.precedence, self.glyph, self.latex = symbol, precedence, glyph, latex
         self.inline, self.also, self.sugar, self.callable = inline, also, sugar or {}, callable
         self.kink, self.why, self.why_partial, self.domain = kink, why, why_partial, domain
+        self._elementwise = None  # made at the first array call, without numpy or kernel
 
     def array(self, np: Any) -> Callable[..., Any]:
         """The elementwise function on numpy arrays, ``f(*arrays, out=None)``."""
@@ -108,7 +110,11 @@ class Op:
             return getattr(np, self.numpy)
         from . import kernels
 
-        return getattr(kernels, self.kernel)
+        if self.kernel is not None:
+            return getattr(kernels, self.kernel)
+        if self._elementwise is None:
+            self._elementwise = kernels.elementwise(self.scalar)
+        return self._elementwise
 
     @property
     def kinks(self) -> tuple[float, ...]:

@@ -261,3 +261,15 @@ def test_diff_latex_is_balanced_and_names_the_partials(run):
         assert line.count(r"\left") == line.count(r"\right")
     second = run("diff", "x**3", "--order", "2", "--format", "latex").out
     assert second == "\\frac{\\partial^{2} f}{\\partial x^{2}} = 6 \\cdot x\n"
+
+
+def test_an_op_numpy_lacks_is_its_scalar_form_on_each_element():
+    import numpy as np
+
+    from adcli.ops import Op
+
+    op = Op("gamma", 1, math.gamma, ())  # no numpy function, no kernel
+    xs = np.array([0.5, 1.0, 3.5])
+    out = np.empty(3)
+    assert op.array(np)(xs, out=out) is out
+    assert out.tolist() == [math.gamma(v) for v in xs.tolist()]
