@@ -55,6 +55,7 @@ SYMPY: dict[str, Callable[..., sp.Expr]] = {
     "relu": lambda a: sp.Max(a, 0),
     "softplus": lambda a: sp.log(1 + sp.exp(a)),
     "erf": sp.erf,
+    "erfc": sp.erfc,
     "pow": lambda a, b: a**b,
     "min": sp.Min,
     "max": sp.Max,
