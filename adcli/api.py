@@ -6,11 +6,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from . import report
 from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
 from .errors import BindingError, EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
-from .graph import CONST, VAR, without_gc
-from .ops import OPS
+from .graph import without_gc
 from .syntax import Program, parse
 
 
@@ -18,23 +18,6 @@ from .syntax import Program, parse
 def compile(text: str) -> Expression:  # noqa: A001 - the name SPEC §6 gives
     """Parse ``text`` into an expression that can be evaluated and differentiated."""
     return Expression(parse(text))
-
-
-class NodeRow:
-    """One row of the per-node table: a forward node with its value and adjoint."""
-
-    def __init__(self, number, node, label, op, inputs, value, partials, adjoint, terms, status):
-        self.number: int = number
-        self.node: int = node
-        self.label: str = label
-        self.op: str = op
-        self.inputs: list[str] = inputs  # "#3" for a node, the text of a folded constant
-        self.value: float = value
-        self.partials: list[float | None] = partials  # ∂node/∂input; None: constant input
-        self.adjoint: float | None = adjoint  # None: not on a path to the output
-        # (consumer's number, contribution) summed into the adjoint
-        self.terms: list[tuple[int, float]] = terms
-        self.status: str = status  # "" | "unused" | "no wrt"
 
 
 class Derivatives:
@@ -85,6 +68,8 @@ class Expression:
         self._hessians: dict[tuple[str, ...], list[list[int]]] = {}
         self._tangents: dict[str, Tangents] = {}
         self._jacobian: list[list[int]] | None = None
+        self._numbers: dict[int, int] | None = None
+        self._labels = None  # printing.Labels, made for the first table
 
     # --- what it is -----------------------------------------------------------
 
@@ -104,7 +89,8 @@ class Expression:
     def _params(self) -> list[int]:
         return list(self.graph.variables.values())
 
-    def _single_output(self, command: str) -> int:
+    def single_output(self, command: str) -> int:
+        """The one output, or a ``UsageError`` saying ``command`` needs one."""
         if len(self.outputs) != 1:
             raise UsageError(
                 f"{command} needs one output, this expression has {len(self.outputs)}",
@@ -133,7 +119,7 @@ class Expression:
             return found
         names = self.wrt(wrt)
         if names not in self._reverse:
-            output = self._single_output("grad")
+            output = self.single_output("grad")
             variables = [self.graph.variables[n] for n in names]
             grad = reverse(self.graph, output, variables)
             grad.nodes = [grad.output, *grad.grads(self.graph)]  # the value, then ∂f/∂wrt
@@ -195,14 +181,14 @@ class Expression:
 
     def forward_value_and_grad_nodes(self, wrt: Sequence[str] | None = None) -> list[int]:
         """Like ``value_and_grad_nodes``, each partial from its own forward sweep."""
-        output = self._single_output("grad")
+        output = self.single_output("grad")
         g = self.graph
         return [output, *(tangents_of(self.tangents(v), g, [output])[0] for v in self.wrt(wrt))]
 
     @without_gc
     def derivative_nodes(self, names: Sequence[str], order: int = 1) -> list[int]:
         """∂ⁿf/∂vⁿ for each variable v of ``names``, as nodes of this graph."""
-        output = self._single_output("diff")
+        output = self.single_output("diff")
         g = self.graph
         roots = []
         for name in self.wrt(names):
@@ -256,7 +242,7 @@ class Expression:
 
     def check_minimizable(self) -> None:
         """One output and at least one variable, or a ``UsageError`` saying why not."""
-        self._single_output("minimize")
+        self.single_output("minimize")
         if not self.variables:
             raise UsageError(
                 "there is nothing to minimize: the expression has no variables",
@@ -365,194 +351,51 @@ class Expression:
         """The AD gradient beside central differences or the complex step (``adcli check``)."""
         from .check import check
 
-        self._single_output("check")
+        self.single_output("check")
         return check(self, self.point(point), method, eps, tol)
+
+    # --- what the tables show (report.py words them) -------------------------
 
     @property
     def numbers(self) -> dict[int, int]:
         """The row number of each forward node: variables first, then in forward order."""
-        if not hasattr(self, "_numbers"):
-            g = self.graph
-            forward = [n for n in range(self.n_forward) if g.op[n] != CONST]
-            forward.sort(key=lambda n: g.op[n] != VAR)  # stable: forward order otherwise
-            self._numbers = {n: i + 1 for i, n in enumerate(forward)}
+        if self._numbers is None:
+            self._numbers = report.numbers(self)
         return self._numbers
 
-    def node_table(self, point: list[float], wrt: Sequence[str] | None = None) -> list[NodeRow]:
+    def table(self, point: Sequence[float], wrt: Sequence[str] | None = None, mode="reverse"):
+        """The per-node table at one point (``mode="forward"``: the tangent table), with
+        the value and the gradient it explains."""
+        return report.Table(self, self.point(point), wrt, mode)
+
+    def node_table(self, point: list[float], wrt: Sequence[str] | None = None):
         """Values, local partials and adjoints of every forward node at one point."""
-        g = self.graph
-        grad = self.gradient(wrt)
-        number = self.numbers
-        wanted = list(number)
-        wanted += list(grad.adjoint.values()) + list(grad.partial.values())
-        wanted += [t for terms in grad.contributions.values() for _, t in terms]
-        values = dict(zip(wanted, self.compiled(wanted).scalar(*point)))
-        needed = g.ancestors([grad.output])
-        rows = []
-        for n in number:
-            args = g.args[n]
-            inputs = self.inputs_text(n)
-            partials = [
-                values[grad.partial[(n, i)]] if (n, i) in grad.partial else None
-                for i in range(len(args))
-            ]
-            adjoint = values[grad.adjoint[n]] if n in grad.adjoint else None
-            terms = [(number[c], values[t]) for c, t in grad.contributions.get(n, [])]
-            status = "" if grad.active[n] else "unused" if not needed[n] else "no wrt"
-            if g.op[n] == VAR and needed[n] and n not in grad.wrt:
-                status = "no wrt"
-            row = [number[n], n, self.label(n), g.op[n], inputs, values[n], partials, adjoint]
-            rows.append(NodeRow(*row, terms, status))
-        return rows
+        return report.node_table(self, point, wrt)
 
-    def inputs_text(self, node: int) -> list[str]:
-        """A node's inputs as the tables show them: ``#3``, or a constant's value."""
-        number = self.numbers
-        return [f"#{number[a]}" if a in number else _short(self.graph.value[a])
-                for a in self.graph.args[node]]  # fmt: skip
-
-    def tangent_table(self, point: list[float], wrt: Sequence[str] | None = None) -> list[NodeRow]:
-        """Forward mode's trace: each node's value, local partials and one tangent per
-        variable (``NodeRow.terms`` holds ``(variable, tangent)``)."""
-        g = self.graph
-        names = self.wrt(wrt)
-        sweeps = [self.tangents(v) for v in names]
-        number = self.numbers
-        wanted = list(number)
-        for t in sweeps:
-            wanted += list(t.tangent.values()) + list(t.partial.values())
-        values = dict(zip(wanted, self.compiled(wanted).scalar(*point)))
-        rows = []
-        for n in number:
-            args = g.args[n]
-            inputs = self.inputs_text(n)
-            partials = [None] * len(args)
-            for t in sweeps:
-                for i in range(len(args)):
-                    if (n, i) in t.partial:
-                        partials[i] = values[t.partial[(n, i)]]
-            terms = [
-                (v, values[t.tangent[n]] if n in t.tangent else 0.0) for v, t in zip(names, sweeps)
-            ]
-            row = [number[n], n, self.label(n), g.op[n], inputs, values[n], partials, None]
-            rows.append(NodeRow(*row, terms, ""))
-        return rows
+    def tangent_table(self, point: list[float], wrt: Sequence[str] | None = None):
+        """Forward mode's trace: values, local partials and one tangent per variable."""
+        return report.tangent_table(self, point, wrt)
 
     def explain(self, point: list[float], wrt=None, mode: str = "reverse") -> list[str]:
         """The chain rule edge by edge, in the order the sweep applies it."""
-        g = self.graph
-        number = self.numbers
-        names = self.wrt(wrt)
-        lines = []
-        if mode == "forward":
-            for name in names:
-                t = self.tangents(name)
-                nodes = [*t.tangent.values(), *t.partial.values()]
-                values = dict(zip(nodes, self.compiled(nodes).scalar(*point)))
-                for n in number:
-                    edges = [(i, a) for i, a in enumerate(g.args[n]) if (n, i) in t.partial]
-                    sign = "+=" if len(edges) > 1 else "="
-                    for i, a in edges:
-                        p, ta = values[t.partial[(n, i)]], values[t.tangent[a]]
-                        lines.append(
-                            f"∂#{number[n]}/∂{name} {sign} ∂#{number[n]}/∂#{number[a]} · "
-                            f"∂#{number[a]}/∂{name} = {p:.6g} · {ta:.6g} = {p * ta:.6g}"
-                        )
-            return lines
-        grad = self.gradient(names)
-        nodes = [*grad.adjoint.values(), *grad.partial.values()]
-        nodes += [term for terms in grad.contributions.values() for _, term in terms]
-        values = dict(zip(nodes, self.compiled(nodes).scalar(*point)))
-        for n in sorted(number, key=number.get, reverse=True):  # the backward sweep
-            for i, a in enumerate(g.args[n]):
-                if (n, i) not in grad.partial:
-                    continue
-                adj, p = values[grad.adjoint[n]], values[grad.partial[(n, i)]]
-                sign = "+=" if len(grad.contributions[a]) > 1 else "="
-                lines.append(
-                    f"∂f/∂#{number[a]} {sign} ∂f/∂#{number[n]} · ∂#{number[n]}/∂#{number[a]}"
-                    f" = {adj:.6g} · {p:.6g} = {adj * p:.6g}"
-                )
-        return lines
+        return report.explain(self, point, wrt, mode)
 
     def label(self, node: int, width: int = 28) -> str:
-        """The node as the tables name it: its label, or its formula cut to ``width``
-        characters. One printer per expression keeps every node's cut text, so a
-        table's labels cost O(width) each, not a print of each node's subgraph."""
-        g = self.graph
-        if g.label[node] is not None:
-            return " = ".join([g.label[node], *g.aliases.get(node, [])])
-        if not hasattr(self, "_labels"):
-            from .printing import Labels
+        """The node as the tables name it: its label, or its formula cut to ``width``."""
+        return report.label(self, node, width)
 
-            self._labels = Labels(g)
-        return self._labels(node, width)
+    def inputs_text(self, node: int) -> list[str]:
+        """A node's inputs as the tables show them: ``#3``, or a constant's value."""
+        return report.inputs_text(self, node)
+
+    def culprit(self, point: list[float], wrt: Sequence[str] | None = None) -> str:
+        """Name the first node that went non-finite (its inputs were finite) and why."""
+        return report.culprit(self, point, wrt)
 
     def check_finite(self, point: list[float], values: Sequence[float], wrt=None) -> None:
         """Raise an ``EvaluationError`` naming the node that first went non-finite."""
-        if all(math.isfinite(v) for v in values):
-            return
-        raise EvaluationError(self.culprit(point, wrt))
-
-    def culprit(self, point: list[float], wrt: Sequence[str] | None = None) -> str:
-        """Name the first node that went non-finite (its inputs were finite) and why.
-
-        With ``wrt`` (a ``grad``), the backward pass is searched too; ``eval``
-        passes None and never differentiates just to word a message.
-        """
-        g = self.graph
-        grad = self.gradient(wrt) if wrt is not None else None
-        roots = list(self.outputs) + (self.value_and_grad_nodes(wrt) if grad else [])
-        needed = g.ancestors(roots)
-        nodes = [n for n in range(len(needed)) if needed[n] and g.op[n] != CONST]
-        values = dict(zip(nodes, self.compiled(nodes).scalar(*point)))
-        bound = ", ".join(f"{v}={_short(x)}" for v, x in zip(self.variables, point))
-        where = f"at {bound}" if bound else "here"
-        for n in range(len(needed)):
-            if not needed[n]:
-                continue
-            if g.op[n] == CONST:
-                if not math.isfinite(g.value[n]):  # a literal or a folded constant part
-                    what = "beyond the range of a float (±1.8e308)"
-                    if math.isnan(g.value[n]):
-                        what = "its parts are beyond the range of a float"
-                    return f"a constant in the expression is {_short(g.value[n])}: {what}"
-                continue
-            value = values[n]
-            if math.isfinite(value):
-                continue
-            if g.op[n] == VAR:
-                return f"the input {g.label[n]} is {_short(value)} {where}"
-            ins = [values.get(a, g.value[a]) for a in g.args[n]]
-            if not all(math.isfinite(x) for x in ins):
-                continue
-            reason = OPS[g.op[n]].why(*ins)
-            reason = reason or ("overflow" if math.isinf(value) else "undefined result")
-            if grad is None or n < self.n_forward:
-                node = f"node #{self.numbers[n]} {self.label(n, 60)}"
-                return f"{node} is {_short(value)} {where}: {reason}"
-            return self._backward_culprit(n, grad, values, reason, where)
-        return f"a non-finite value {where}"
-
-    def _backward_culprit(self, n: int, grad: Gradient, values, reason: str, where: str) -> str:
-        """A backward-pass node went non-finite: name the adjoint it spoiled and the rule."""
-        g = self.graph
-        source, kind, i = grad.origin.get(n, (grad.output, "sum", -1))
-        target = g.args[source][i] if i >= 0 else source
-        spoiled = values.get(grad.adjoint.get(target, n), values[n])
-        adjoint = f"∂f/∂node #{self.numbers[target]} {self.label(target, 60)}"
-        if kind == "partial":
-            shown = ", ".join(_short(values.get(a, g.value[a])) for a in g.args[source])
-            size = "infinite" if math.isinf(values[n]) else "undefined"
-            reason = f"{g.op[source]}'({shown}) is {size}"
-            if target != source:
-                reason += f" (node #{self.numbers[source]} {self.label(source, 60)})"
-            inputs = (values.get(a, g.value[a]) for a in g.args[source])
-            detail = OPS[g.op[source]].why_partial(*inputs)
-            reason += f": {detail}" if detail else ""
-        else:
-            reason += " in the chain rule"
-        return f"{adjoint} is {_short(spoiled)} {where}: {reason}"
+        if not all(math.isfinite(v) for v in values):
+            raise EvaluationError(self.culprit(point, wrt))
 
 
 def _names(value: Any) -> bool:
@@ -587,9 +430,3 @@ def _number_or_array(name: str, value: Any) -> Any:
         f"{name}={shown} is not a number",
         "give a float, an int, or an array of them (a numpy array or a list)",
     )
-
-
-def _short(value: float | None) -> str:
-    if value is None:
-        return "?"
-    return f"{value:.6g}" if math.isfinite(value) else repr(value)

@@ -16,18 +16,16 @@ import typer
 from . import __version__
 from .api import Expression, compile
 from .errors import AdcliError, EvaluationError, UsageError
-from .numtext import full
 from .points import from_spec, parse_at
 from .pointwise import write_rows
 from .render import (
-    FORMATS,
     PASTED,
     TABLES,
     Columns,
+    Output,
     RowWriter,
     node_json,
-    node_table,
-    tangent_table,
+    write_table,
 )
 
 app = typer.Typer(
@@ -110,46 +108,6 @@ def _root(
     """Computation graphs, values and exact gradients of formulas."""
 
 
-class Output:
-    """Where results go: the format, and a rich console made only when a table needs it."""
-
-    def __init__(self, fmt: str | None, digits: int, no_color: bool) -> None:
-        if fmt is not None and fmt not in FORMATS:
-            raise UsageError(f"unknown format {fmt!r}", "choose one of: " + ", ".join(FORMATS))
-        self.fmt = fmt or ("table" if sys.stdout.isatty() else "plain")
-        self.digits = digits
-        self.no_color = no_color or bool(os.environ.get("NO_COLOR"))
-        self._console = None
-
-    @property
-    def console(self):
-        if self._console is None:
-            from rich.console import Console
-
-            # color_system=None: no escape codes at all (no_color alone keeps bold).
-            plain = {"color_system": None} if self.no_color else {}
-            self._console = Console(markup=False, highlight=False, **plain)
-        return self._console
-
-    def say(self, text: str) -> None:
-        """Lines under a table: through rich on a terminal, as text to paste otherwise."""
-        if self.fmt == "table":
-            self.console.print(text)
-        else:
-            from .pasted import pasted_lines
-
-            sys.stdout.write(pasted_lines(text.split("\n"), self.fmt))
-
-    def writer(self, columns: Columns) -> RowWriter:
-        return RowWriter(
-            self.fmt,
-            columns,
-            sys.stdout,
-            self.digits,
-            self.console if self.fmt == "table" else None,
-        )
-
-
 def _note(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -224,7 +182,9 @@ def grad(
         points = _points(e, at, expr)
         if points.count == 1:
             point = next(iter(points.points))
-            _node_tables(e, point, names, outputs, mode, out)
+            table = e.table(point, names, mode)
+            write_table(table, out)
+            table.check_finite()
             if explain:
                 out.say("\n".join(e.explain(point, names, mode)))
             return
@@ -237,24 +197,6 @@ def grad(
 
     write_rows(e, outputs, points, writer, wrt=names, strict=strict, warn=_note,
                extra=extra if nodes or explain else None)  # fmt: skip
-
-
-def _node_tables(e: Expression, point: list[float], names, outputs, mode: str, out) -> None:
-    console = out.console if out.fmt == "table" else None
-    if mode == "forward":
-        rows = e.tangent_table(point, names)
-        if rows:
-            tangent_table(rows, names, out.digits, out.fmt, console, sys.stdout)
-    else:
-        rows = e.node_table(point, names)
-        if rows:
-            node_table(rows, out.digits, out.fmt, console, sys.stdout)
-    values = e.compiled(outputs).scalar(*point)
-    at = ", ".join(f"{v}={x:g}" for v, x in zip(e.variables, point))
-    lines = [f"f({at}) = {full(values[0])}"]
-    lines += [f"∂f/∂{n} = {full(g)}" for n, g in zip(names, values[1:])]
-    out.say("\n".join(lines))
-    e.check_finite(point, values, names)
 
 
 @app.command()
@@ -274,8 +216,7 @@ def jacobian(
     out = Output(format, digits, no_color)
     point = _one_point(e, at, command="jacobian")
     matrix = e.jacobian(point, mode)
-    console = out.console if out.fmt == "table" else None
-    write_jacobian(matrix, point, e.variables, out.fmt, sys.stdout, console, digits)
+    write_jacobian(matrix, point, e.variables, out)
     if not all(math.isfinite(v) for row in matrix for v in row):
         raise EvaluationError(e.culprit(point))
 
@@ -359,7 +300,7 @@ def graph(
     names = e.wrt(_names(wrt)) if at is not None else None
     point = _one_point(e, at, command="graph --at") if at is not None else None
     if point is not None:
-        e._single_output("graph --at")
+        e.single_output("graph --at")
     text = drawing.draw(e, fmt, point, names, digits)
     if picture:
         drawing.render_with_graphviz(text, output)
@@ -463,8 +404,7 @@ def hessian(
     e.gradient()  # one output, or say so
     point = _one_point(e, at, command="hessian")
     h, kind = e.hessian_at(point)
-    console = out.console if out.fmt == "table" else None
-    write_hessian(h, kind, e.variables, out.fmt, sys.stdout, sys.stderr, console, digits)
+    write_hessian(h, kind, e.variables, out)
     if not all(math.isfinite(v) for row in h for v in row):
         raise EvaluationError("the Hessian is not finite here: " + e.culprit(point, e.variables))
 
@@ -495,8 +435,7 @@ def check(
     out = Output(format, digits, no_color)
     point = _one_point(e, at, command="check")
     result = e.check(point, method, eps, tol)
-    console = out.console if out.fmt == "table" else None
-    write_check(result, point, e.variables, out.fmt, sys.stdout, sys.stderr, console, digits)
+    write_check(result, point, e.variables, out)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -567,19 +506,16 @@ def minimize(
     point = dict(zip(e.variables, _one_point(e, start, "--start", "minimize")))
     options = dict(lr=lr, steps=steps, tol=tol, beta=beta, decay=decay,
                    line_search=line_search, maximize=maximize)  # fmt: skip
-    console = out.console if out.fmt == "table" else None
     if compare:
         runs = [e.minimize(point, method=m.strip(), **options) for m in methods]
-        write_comparison(runs, e.variables, out.fmt, sys.stdout, console, digits)
+        write_comparison(runs, e.variables, out)
         failed = any(r.reason == "diverged" for r in runs)
         interrupted = any(r.reason == "interrupted" for r in runs)
     else:
         with _progress(steps) as on_step:
             run = e.minimize(point, method=method, on_step=on_step, **options)
         shown_trace = trace if trace is not None else out.fmt in ("table", "json", *PASTED)
-        write_run(
-            run, e.variables, out.fmt, shown_trace, every, sys.stdout, sys.stderr, console, digits
-        )
+        write_run(run, e.variables, out, shown_trace, every)
         failed, interrupted = run.reason == "diverged", run.reason == "interrupted"
         if plot:
             _plot_descent(e, run, out)

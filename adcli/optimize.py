@@ -99,7 +99,7 @@ def descend(
 ) -> Run:
     """Run ``method`` from ``start`` on ``compiled``, whose outputs are ``(f, ∂f/∂x1, …)``."""
     value_and_grad = compiled.scalar
-    _check_options(method, lr, steps, tol, beta, decay)
+    settings = Settings(method, lr, steps, tol, beta, decay, line_search, maximize)
     run = Run(method, maximize)
     trace = run.steps
     try:
@@ -113,8 +113,7 @@ def descend(
                 loop = _textbook_loop(compiled, inline=False)
                 k = loop(x0, steps, step, decay, tol, trace.points.append)
         else:
-            k = _general_loop(value_and_grad, start, method, lr, steps, tol, beta, decay,
-                              line_search, maximize, on_step, run)  # fmt: skip
+            k = _general_loop(value_and_grad, start, settings, on_step, run)
     except KeyboardInterrupt:
         run.reason = "interrupted"
         if not len(trace):
@@ -135,21 +134,31 @@ def descend(
     return run
 
 
-def _check_options(method: str, lr: float, steps: int, tol: float, beta: float, decay: float):
-    """Options that would make a run meaningless are input errors, said before it starts."""
-    if method not in METHODS:
-        raise UsageError(f"unknown method {method!r}", "choose one of: " + ", ".join(METHODS))
-    if not (math.isfinite(lr) and lr > 0):
-        hint = "to climb, use --maximize with a positive --lr" if lr < 0 else "try --lr 0.1"
-        raise UsageError(f"--lr must be a positive number, got {lr!r}", hint)
-    if not (isinstance(steps, int) and steps >= 0):
-        raise UsageError(f"--steps must be a whole number ≥ 0, got {steps!r}")
-    if not tol >= 0:
-        raise UsageError(f"--tol must be ≥ 0, got {tol!r}", "--tol 0 runs every step")
-    if not 0 <= beta < 1:
-        raise UsageError(f"--beta must be in [0, 1), got {beta!r}", "the default is 0.9")
-    if not (math.isfinite(decay) and decay > 0):
-        raise UsageError(f"--decay must be a positive number, got {decay!r}", "1 keeps lr fixed")
+class Settings:
+    """A run's options, checked: what would make it meaningless is an input error,
+    said before it starts."""
+
+    __slots__ = ("method", "lr", "steps", "tol", "beta", "decay", "line_search", "maximize")
+
+    def __init__(self, method: str, lr: float, steps: int, tol: float, beta: float,
+                 decay: float, line_search: bool, maximize: bool) -> None:  # fmt: skip
+        if method not in METHODS:
+            raise UsageError(f"unknown method {method!r}", "choose one of: " + ", ".join(METHODS))
+        if not (math.isfinite(lr) and lr > 0):
+            hint = "to climb, use --maximize with a positive --lr" if lr < 0 else "try --lr 0.1"
+            raise UsageError(f"--lr must be a positive number, got {lr!r}", hint)
+        if not (isinstance(steps, int) and steps >= 0):
+            raise UsageError(f"--steps must be a whole number ≥ 0, got {steps!r}")
+        if not tol >= 0:
+            raise UsageError(f"--tol must be ≥ 0, got {tol!r}", "--tol 0 runs every step")
+        if not 0 <= beta < 1:
+            raise UsageError(f"--beta must be in [0, 1), got {beta!r}", "the default is 0.9")
+        if not (math.isfinite(decay) and decay > 0):
+            raise UsageError(
+                f"--decay must be a positive number, got {decay!r}", "1 keeps lr fixed"
+            )
+        self.method, self.lr, self.steps, self.tol = method, lr, steps, tol
+        self.beta, self.decay, self.line_search, self.maximize = beta, decay, line_search, maximize
 
 
 _LOOP = """
@@ -189,8 +198,11 @@ def _textbook_loop(compiled: Compiled, inline: bool = True):
     return env["_loop"]
 
 
-def _general_loop(value_and_grad, start, method, lr, steps, tol, beta, decay, line_search,
-                  maximize, on_step, run) -> int:  # fmt: skip
+def _general_loop(value_and_grad, start, settings: Settings, on_step, run: Run) -> int:
+    method, lr, steps, tol = settings.method, settings.lr, settings.steps, settings.tol
+    beta, decay, line_search, maximize = (
+        settings.beta, settings.decay, settings.line_search, settings.maximize
+    )  # fmt: skip
     trace = run.steps
     sign = -1.0 if maximize else 1.0  # ascend: step along +g
     x = [float(v) for v in start]

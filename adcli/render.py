@@ -8,9 +8,12 @@ and on a narrow terminal give way without ever cutting a number.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
+from .errors import UsageError
 from .numtext import Num, full, json_number, rounded
 
 FORMATS = ("table", "plain", "csv", "json", "markdown", "latex")
@@ -18,6 +21,58 @@ TABLES = ("table", "markdown", "latex")  # formats that round to --digits and wa
 PASTED = ("markdown", "latex")  # tables as text to paste into notes
 # Tables (tables.py, pasted.py, rich) are imported where a table is made: plain
 # output, the common case on a pipe, never loads them.
+
+
+class Output:
+    """Where results go and how they look: the format, the digits of tables, colour,
+    the two streams, and a rich console made only when a table needs it. Every
+    writer takes one of these."""
+
+    def __init__(
+        self,
+        fmt: str | None = None,
+        digits: int = 6,
+        no_color: bool = False,
+        out: IO[str] | None = None,
+        err: IO[str] | None = None,
+        console=None,
+    ) -> None:
+        if fmt is not None and fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r}", "choose one of: " + ", ".join(FORMATS))
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
+        self.fmt = fmt or ("table" if self.out.isatty() else "plain")
+        self.digits = digits
+        self.no_color = no_color or bool(os.environ.get("NO_COLOR"))
+        self._console = console
+
+    @property
+    def console(self):
+        if self._console is None:
+            from rich.console import Console
+
+            # color_system=None: no escape codes at all (no_color alone keeps bold).
+            plain = {"color_system": None} if self.no_color else {}
+            self._console = Console(file=self.out, markup=False, highlight=False, **plain)
+        return self._console
+
+    def table(self, columns: list, cells) -> None:
+        """A people's table: rich on a terminal, Markdown or LaTeX to paste."""
+        from .tables import show_table
+
+        show_table(columns, cells, self)
+
+    def say(self, text: str) -> None:
+        """Lines under a table: through rich on a terminal, as text to paste otherwise."""
+        if self.fmt == "table":
+            self.console.print(text)
+        else:
+            from .pasted import pasted_lines
+
+            self.out.write(pasted_lines(text.split("\n"), self.fmt))
+
+    def writer(self, columns: Columns) -> RowWriter:
+        return RowWriter(columns, self)
 
 
 class Columns:
@@ -56,15 +111,14 @@ class RowWriter:
     shows what it has before a read that may wait (points typed by hand).
     """
 
-    def __init__(self, fmt: str, columns: Columns, out: IO[str], digits: int, console=None) -> None:
-        self.fmt = fmt
+    def __init__(self, columns: Columns, output: Output) -> None:
+        self.output = output
+        self.fmt = output.fmt
         self.columns = columns
-        self.out = out
-        self.digits = digits
-        self.console = console
+        self.out = output.out
         self._table_rows: list[list[float]] = []
         self._pending: list[str] = []
-        if fmt == "csv":
+        if self.fmt == "csv":
             self._write(",".join(columns.csv_header()) + "\n")
 
     def _write(self, line: str) -> None:
@@ -108,7 +162,7 @@ class RowWriter:
 
     def _page(self) -> None:
         """The rows so far as one table."""
-        from .tables import Column, show_table
+        from .tables import Column
 
         c = self.columns
         columns = [Column(name, True, "cyan") for name in c.variables]
@@ -120,7 +174,7 @@ class RowWriter:
         def cells(num: Num) -> list[list[str]]:
             return [[num(v) for v in row] for row in rows]
 
-        show_table(columns, cells, self.fmt, self.console, self.out, self.digits)
+        self.output.table(columns, cells)
 
 
 def node_columns() -> list:
@@ -137,7 +191,7 @@ def node_columns() -> list:
     ]
 
 
-def node_table(rows, digits: int, fmt: str, console, out: IO[str]) -> None:
+def node_table(rows, output: Output) -> None:
     """The per-node backward table: forward order, so bottom-up is the backward sweep."""
 
     def cells(num: Num) -> list[list[str]]:
@@ -147,9 +201,7 @@ def node_table(rows, digits: int, fmt: str, console, out: IO[str]) -> None:
             for r in rows
         ]  # fmt: skip
 
-    from .tables import show_table
-
-    show_table(node_columns(), cells, fmt, console, out, digits)
+    output.table(node_columns(), cells)
 
 
 def op_text(row) -> str:
@@ -202,8 +254,9 @@ def node_json(rows) -> list[dict[str, Any]]:
     ]
 
 
-def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], console, digits: int):
+def write_check(result, point, names, output: Output) -> None:
     """The AD gradient beside the numerical one; the verdict and kink notes after it."""
+    fmt, out, err = output.fmt, output.out, output.err
     verdict = "agree" if result.ok else "DISAGREE"
     how = "central differences" if result.method == "central" else "the complex step"
     summary = f"{verdict} with {how}: tolerance {result.tol:g}·max(1, |AD|)"
@@ -231,8 +284,7 @@ def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], cons
         out.flush()
         err.write("".join(f"note: {k}\n" for k in result.kinks) + summary + "\n")
         return
-    from .pasted import pasted_lines
-    from .tables import Column, show_table
+    from .tables import Column
 
     columns = [Column("variable", style="cyan"), Column("AD", True), Column("numeric", True)]
     columns += [Column("abs error", True), Column("rel error", True), Column("ok")]
@@ -244,18 +296,14 @@ def write_check(result, point, names, fmt: str, out: IO[str], err: IO[str], cons
             for r in result.rows
         ]  # fmt: skip
 
-    show_table(columns, cells, fmt, console, out, digits)
-    lines = [f"note: {k}" for k in result.kinks] + [summary]
-    if fmt in PASTED:
-        out.write(pasted_lines(lines, fmt))
-    else:
-        for line in lines:
-            console.print(line)
+    output.table(columns, cells)
+    output.say("\n".join([f"note: {k}" for k in result.kinks] + [summary]))
 
 
-def write_hessian(h, point_kind, names, fmt: str, out: IO[str], err: IO[str], console, digits):
+def write_hessian(h, point_kind, names, output: Output) -> None:
     """The Hessian matrix, its eigenvalues and what they say about the point
     (``optimize.PointKind``: a kind only where the gradient is zero)."""
+    fmt, out, err = output.fmt, output.out, output.err
     eigs, kind = point_kind.eigenvalues, point_kind.describe()
     if fmt == "json":
         import json
@@ -279,26 +327,21 @@ def write_hessian(h, point_kind, names, fmt: str, out: IO[str], err: IO[str], co
         out.flush()
         err.write(f"eigenvalues: {' '.join(map(full, eigs))}\nkind: {kind}\n")
         return
-    from .pasted import pasted_lines
-    from .tables import Column, show_table
+    from .tables import Column
 
     columns = [Column("", style="cyan")] + [Column(f"∂/∂{n}", True) for n in names]
 
     def cells(num: Num) -> list[list[str]]:
         return [[f"∂/∂{n}", *map(num, row)] for n, row in zip(names, h)]
 
-    show_table(columns, cells, fmt, console, out, digits)
-    lines = [f"eigenvalues: {', '.join(rounded(e, digits) for e in eigs)}", f"kind: {kind}"]
-    if fmt in PASTED:
-        out.write(pasted_lines(lines, fmt))
-    else:
-        for line in lines:
-            console.print(line)
+    output.table(columns, cells)
+    shown = ", ".join(rounded(e, output.digits) for e in eigs)
+    output.say(f"eigenvalues: {shown}\nkind: {kind}")
 
 
-def tangent_table(rows, names, digits: int, fmt: str, console, out: IO[str]) -> None:
+def tangent_table(rows, names, output: Output) -> None:
     """Forward mode's evaluation trace: one tangent column per variable (ẋ = ∂node/∂x)."""
-    from .tables import Column, show_table
+    from .tables import Column
 
     columns = node_columns()[:5] + [Column(f"{n}\u0307", True, "bold") for n in names]
 
@@ -309,11 +352,12 @@ def tangent_table(rows, names, digits: int, fmt: str, console, out: IO[str]) -> 
             for r in rows
         ]  # fmt: skip
 
-    show_table(columns, cells, fmt, console, out, digits)
+    output.table(columns, cells)
 
 
-def write_jacobian(matrix, point, names, fmt: str, out: IO[str], console, digits: int) -> None:
+def write_jacobian(matrix, point, names, output: Output) -> None:
     """One point's Jacobian: rows are outputs, columns variables."""
+    fmt, out = output.fmt, output.out
     if fmt == "json":
         import json
 
@@ -327,7 +371,7 @@ def write_jacobian(matrix, point, names, fmt: str, out: IO[str], console, digits
         for i, row in enumerate(matrix):
             out.write(",".join([str(i + 1), *map(full, row)]) + "\n")
     else:
-        from .tables import Column, show_table
+        from .tables import Column
 
         columns = [Column("output", True, "dim", kind="text")]
         columns += [Column(f"∂/∂{n}", True) for n in names]
@@ -335,5 +379,16 @@ def write_jacobian(matrix, point, names, fmt: str, out: IO[str], console, digits
         def cells(num: Num) -> list[list[str]]:
             return [[f"f{i + 1}", *map(num, row)] for i, row in enumerate(matrix)]
 
-        show_table(columns, cells, fmt, console, out, digits)
+        output.table(columns, cells)
     out.flush()
+
+
+def write_table(table, output: Output) -> None:
+    """A ``report.Table``: its rows (the per-node or the tangent table), then the value
+    and the gradient."""
+    if table.rows:
+        if table.mode == "forward":
+            tangent_table(table.rows, table.names, output)
+        else:
+            node_table(table.rows, output)
+    output.say("\n".join(table.summary()))

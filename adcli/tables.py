@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import IO
 
 from .numtext import Num, numbers
 
@@ -43,10 +42,11 @@ class Column:
         self.kind = kind or ("number" if right else "text")
 
 
-def show_table(columns: list[Column], cells: Cells, fmt: str, console, out: IO[str], digits: int):
-    """The rows as a rich table on the console, a GitHub Markdown table or a LaTeX
-    ``tabular``. ``cells`` is asked for the rows again, with fewer digits, when a
-    terminal table must shrink to fit."""
+def show_table(columns: list[Column], cells: Cells, output) -> None:
+    """The rows as a rich table on ``output``'s console, a GitHub Markdown table or a
+    LaTeX ``tabular``. ``cells`` is asked for the rows again, with fewer digits, when
+    a terminal table must shrink to fit."""
+    fmt, out, digits = output.fmt, output.out, output.digits
     if fmt in ("markdown", "latex"):
         from .pasted import latex, markdown
 
@@ -54,6 +54,7 @@ def show_table(columns: list[Column], cells: Cells, fmt: str, console, out: IO[s
         out.write(markdown(columns, rows) if fmt == "markdown" else latex(columns, rows))
         out.flush()
         return
+    console = output.console
     layout = _fit(columns, cells, digits, console)
     if len(layout.rows) > LARGE:
         _write_lines(layout, console)

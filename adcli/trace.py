@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import IO
+from typing import TYPE_CHECKING
 
 from .numtext import full, json_number
 from .optimize import Run, Step
+
+if TYPE_CHECKING:
+    from .render import Output
 
 AUTO_ROWS = 20
 
@@ -33,16 +36,11 @@ def _at(names: Sequence[str], point: Sequence[float]) -> dict:
 
 
 def write_run(
-    run: Run,
-    names: Sequence[str],
-    fmt: str,
-    trace: bool,
-    every: int | None,
-    out: IO[str],
-    err: IO[str],
-    console=None,
-    digits: int = 6,
+    run: Run, names: Sequence[str], output: Output, trace: bool, every: int | None = None
 ) -> None:
+    """The trace (every ``every``-th step, when ``trace``), the result, the stop
+    reason and the diagnosis, in ``output``'s format."""
+    fmt, out, err = output.fmt, output.out, output.err
     rows = shown(run.steps, every) if trace else []
     final = run.final
     if fmt == "plain":
@@ -70,7 +68,7 @@ def write_run(
             out.write(json.dumps(step, ensure_ascii=False) + "\n")
         out.write(json.dumps({"result": result_json(run, names)}, ensure_ascii=False) + "\n")
     else:
-        _table(run, names, rows, fmt, console, out, digits)
+        _table(run, names, rows, output)
 
 
 def result_json(run: Run, names: Sequence[str]) -> dict:
@@ -86,9 +84,10 @@ def result_json(run: Run, names: Sequence[str]) -> dict:
     }
 
 
-def _table(run: Run, names: Sequence[str], rows: list[Step], fmt: str, console, out, digits):
-    from .tables import Column, show_table
+def _table(run: Run, names: Sequence[str], rows: list[Step], output: Output) -> None:
+    from .tables import Column
 
+    fmt, out = output.fmt, output.out
     if rows:
         columns = [Column("step", True, "dim")]
         columns += [Column(n, True, "cyan") for n in names]
@@ -97,7 +96,7 @@ def _table(run: Run, names: Sequence[str], rows: list[Step], fmt: str, console, 
         def cells(num):
             return [[str(s.k), *map(num, (*s.point, s.value, s.gnorm))] for s in rows]
 
-        show_table(columns, cells, fmt, console, out, digits)
+        output.table(columns, cells)
     final = run.final
     at = ", ".join(f"{n} = {full(v)}" for n, v in zip(names, final.point))
     summary = f"{run.method}: {at}, f = {full(final.value)} after {final.k} steps"
@@ -118,14 +117,13 @@ def _table(run: Run, names: Sequence[str], rows: list[Step], fmt: str, console, 
     )
     if run.warning and run.reason == "converged":
         style = "bold yellow"
-    console.print(summary)
-    console.print(Text(verdict, style=style))
+    output.console.print(summary)
+    output.console.print(Text(verdict, style=style))
 
 
-def write_comparison(
-    runs: list[Run], names: Sequence[str], fmt: str, out: IO[str], console=None, digits: int = 6
-) -> None:
+def write_comparison(runs: list[Run], names: Sequence[str], output: Output) -> None:
     """Several methods from the same start, side by side."""
+    fmt, out = output.fmt, output.out
     if fmt == "plain":
         for r in runs:
             f = r.final
@@ -141,7 +139,7 @@ def write_comparison(
         for r in runs:
             out.write(json.dumps(result_json(r, names), ensure_ascii=False) + "\n")
     else:
-        from .tables import Column, show_table
+        from .tables import Column
 
         columns = [Column("method", style="bold")]
         columns += [Column(n, True, "cyan") for n in names]
@@ -153,5 +151,5 @@ def write_comparison(
                 for r in runs
             ]
 
-        show_table(columns, cells, fmt, console, out, digits)
+        output.table(columns, cells)
     out.flush()

@@ -24,7 +24,7 @@ from rich.console import Console  # noqa: TID251
 from adcli import compile as adcli_compile
 from adcli.numtext import full, json_number, rounded
 from adcli.pasted import latex_text
-from adcli.render import Columns, RowWriter, node_table, tangent_table
+from adcli.render import Columns, Output, RowWriter, node_table, tangent_table
 
 SEED = "x*sigmoid(x)/(x**2+1)"
 WIDTHS = [30, 40, 60, 80, 120]
@@ -90,7 +90,7 @@ def test_the_node_table_never_cuts_a_number(width):
     e = adcli_compile(SEED)
     rows = e.node_table([2.0])
     console, out = _console(width)
-    node_table(rows, 6, "table", console, io.StringIO())
+    node_table(rows, Output("table", 6, out=io.StringIO(), console=console))
     must = [r.value for r in rows] + [r.adjoint for r in rows]
     _check_numbers(out.getvalue(), width, _node_values(rows), must, counts=len(rows))
 
@@ -100,7 +100,7 @@ def test_the_tangent_table_never_cuts_a_number(width):
     e = adcli_compile("x*sigmoid(y)/(x**2+1) + y")
     rows = e.tangent_table([2.0, -0.75])
     console, out = _console(width)
-    tangent_table(rows, ["x", "y"], 6, "table", console, io.StringIO())
+    tangent_table(rows, ["x", "y"], Output("table", 6, out=io.StringIO(), console=console))
     must = [r.value for r in rows] + [t for r in rows for _, t in r.terms]
     _check_numbers(out.getvalue(), width, _node_values(rows), must, counts=len(rows))
 
@@ -111,7 +111,7 @@ def test_the_local_detail_goes_first_and_says_so():
     texts = {}
     for width in (60, 120):
         console, out = _console(width)
-        node_table(rows, 6, "table", console, io.StringIO())
+        node_table(rows, Output("table", 6, out=io.StringIO(), console=console))
         texts[width] = out.getvalue()
     assert "∂/∂#1 = 0.104994" in texts[120] and "left out" not in texts[120]
     assert "∂/∂#" not in texts[60] and "local ∂ left out to fit 60 columns" in texts[60]
@@ -123,7 +123,10 @@ def test_the_local_detail_goes_first_and_says_so():
 def test_the_seed_table_at_80_columns_is_untouched():
     program = "t1 = sigmoid(x); t2 = t1*x; b2 = x**2 + 1; b3 = 1/b2; y = t2*b3"
     console, out = _console(80)
-    node_table(adcli_compile(program).node_table([2.0]), 6, "table", console, io.StringIO())
+    node_table(
+        adcli_compile(program).node_table([2.0]),
+        Output("table", 6, out=io.StringIO(), console=console),
+    )
     lines = [line.rstrip() for line in out.getvalue().splitlines()]
     assert lines[1] == ("  #   node   op               value   local ∂"
                         "                       ∂f/∂node")  # fmt: skip
@@ -143,7 +146,9 @@ def test_row_tables_never_cut_a_number(width):
     e = adcli_compile("x*exp(y) + y**2")
     compiled = e.compiled(e.value_and_grad_nodes(["x", "y"]))
     console, out = _console(width)
-    writer = RowWriter("table", Columns(["x", "y"], 1, ["x", "y"]), io.StringIO(), 6, console)
+    writer = RowWriter(
+        Columns(["x", "y"], 1, ["x", "y"]), Output("table", 6, out=io.StringIO(), console=console)
+    )
     known = []
     for point in ROWS:
         values = compiled.scalar(*point)
@@ -193,7 +198,7 @@ def test_a_table_too_wide_for_any_digits_is_shown_whole_not_cut():
     e = adcli_compile(SEED)
     rows = e.node_table([2.0])
     console, out = _console(12)
-    node_table(rows, 6, "table", console, io.StringIO())
+    node_table(rows, Output("table", 6, out=io.StringIO(), console=console))
     _check_numbers(out.getvalue(), None, _node_values(rows), [r.value for r in rows], 6)
 
 
