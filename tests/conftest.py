@@ -1,4 +1,5 @@
-"""Shared helpers: run the CLI in-process, or the installed console script."""
+"""Shared helpers: run the CLI in-process, or the installed console script; the
+Hypothesis profiles of the two test tiers."""
 
 from __future__ import annotations
 
@@ -9,8 +10,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from adcli.cli import main
+
+# Two tiers (pyproject.toml): plain `pytest` leaves out the tests marked `slow`, and
+# `-m slow` runs only them. Two Hypothesis profiles, chosen by ADCLI_HYPOTHESIS_PROFILE:
+# "ci" (.ci/run sets it) runs every property test with the example count it names;
+# "fast", the default, gives the property tests of the quick tier a few examples each.
+HYPOTHESIS_PROFILE = os.environ.get("ADCLI_HYPOTHESIS_PROFILE", "fast")
+settings.register_profile("ci", print_blob=True)  # the failing example's blob in the log
+settings.register_profile("fast", max_examples=50)
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def examples(ci: int) -> int:
+    """The example count of a quick-tier property test: ``ci`` under the "ci" profile,
+    at most the loaded profile's ``max_examples`` otherwise. (A profile never lowers a
+    count that a test's ``@settings`` names, so such tests ask here.)"""
+    return ci if HYPOTHESIS_PROFILE == "ci" else min(ci, settings().max_examples)
 
 
 class Result:

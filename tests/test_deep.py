@@ -71,6 +71,7 @@ def label(k: int) -> str:
     return text if len(text) <= 28 else text[:27] + "…"
 
 
+@pytest.mark.slow
 def test_diff_of_a_deep_chain_parses_back_to_the_gradient(run, deep_file, expected):
     r = run("diff", deep_file)
     assert r.code == 0, r.err
@@ -82,6 +83,7 @@ def test_diff_of_a_deep_chain_parses_back_to_the_gradient(run, deep_file, expect
     assert derivative(x=X) == pytest.approx(expected[1], rel=1e-12)
 
 
+@pytest.mark.slow
 def test_diff_plain_and_latex_of_a_deep_chain(run, deep_file):
     refused = run("diff", deep_file, "--no-cse")  # quadratic text: over MAX_LINE
     assert refused.code == 2 and "--no-cse" in refused.err
@@ -138,6 +140,7 @@ def _load(text: str) -> dict:
     return namespace
 
 
+@pytest.mark.slow
 def test_codegen_of_a_deep_chain_runs_and_matches_grad(run, deep_file, expected):
     r = run("codegen", deep_file)
     assert r.code == 0, r.err
@@ -147,6 +150,7 @@ def test_codegen_of_a_deep_chain_runs_and_matches_grad(run, deep_file, expected)
     assert plain.out.split() == [repr(expected[0]), repr(expected[1])]
 
 
+@pytest.mark.slow
 def test_codegen_numpy_of_a_deep_chain_runs_and_matches_grad(run, deep_file, expected):
     np = pytest.importorskip("numpy")
     r = run("codegen", deep_file, "--numpy")
@@ -202,6 +206,7 @@ def test_every_label_of_a_deep_table_costs_one_operation(operations):
     assert operations[0] == 2 * DEPTH
 
 
+@pytest.mark.slow
 def test_labels_of_a_deep_left_sum_are_linear(operations):
     """``x + x**2 + …``: the text starts at the bottom of the chain, so cutting a
     label from the whole rope would walk the chain for each row."""
@@ -216,6 +221,7 @@ def test_labels_of_a_deep_left_sum_are_linear(operations):
         assert e.label(n) == printing.to_text(g, n, names=True, limit=28)
 
 
+@pytest.mark.slow
 def test_printing_memory_is_linear_in_the_depth():
     """The old printer kept every node's text: 2.5·n² bytes, 250 MB at 10^4."""
     peaks = []

@@ -19,7 +19,9 @@ Four families:
 
 Every call runs under a CPU-time limit (and a wall-clock one), so a hang fails the
 test instead of stalling the run. Hypothesis runs without an example database (no files written)
-and with fixed example counts; the whole file takes about a minute.
+and with fixed example counts; the whole file takes about a minute. Plain ``pytest`` runs
+the tests of family 1 that call ``adcli.compile`` (a few examples each, the "fast"
+profile) and the fixed inputs, small stress cases included; the rest is marked ``slow``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -216,7 +219,7 @@ any_text = st.text(max_size=200)
 raw_bytes = st.binary(max_size=200)
 
 
-@settings(FUZZ, max_examples=1500)
+@settings(FUZZ, max_examples=examples(1500))
 @given(text=any_text)
 def test_compile_random_unicode_text(text):
     expr = compile_or_error(text)
@@ -224,7 +227,7 @@ def test_compile_random_unicode_text(text):
         use_expression(expr)
 
 
-@settings(FUZZ, max_examples=600)
+@settings(FUZZ, max_examples=examples(600))
 @given(data=raw_bytes, encoding=st.sampled_from(["surrogateescape", "latin-1"]))
 def test_compile_random_bytes(data, encoding):
     # surrogateescape is how Python turns a non-UTF-8 argv into str.
@@ -234,7 +237,7 @@ def test_compile_random_bytes(data, encoding):
         use_expression(expr)
 
 
-@settings(FUZZ, max_examples=1500)
+@settings(FUZZ, max_examples=examples(1500))
 @given(text=token_soup)
 def test_compile_token_soup(text):
     expr = compile_or_error(text)
@@ -242,6 +245,7 @@ def test_compile_token_soup(text):
         use_expression(expr)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=500)
 @given(text=st.one_of(any_text, token_soup), command=st.sampled_from(["grad", "eval"]))
 def test_cli_random_text(text, command):
@@ -478,6 +482,7 @@ def same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=800)
 @given(program=programs())
 def test_valid_programs_parse(program):
@@ -488,6 +493,7 @@ def test_valid_programs_parse(program):
     assert len(expr.outputs) == program.n_outputs, program
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=400)
 @given(program=programs(), data=st.data())
 def test_valid_programs_cli(program, data):
@@ -561,6 +567,7 @@ def _break_lines_in_brackets(text: str, draw) -> str:
     return "".join(out)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=300)
 @given(program=programs(), data=st.data())
 def test_line_breaks_inside_brackets_change_nothing(program, data, tmp_path_factory):
@@ -580,6 +587,7 @@ def test_line_breaks_inside_brackets_change_nothing(program, data, tmp_path_fact
         assert from_file[:2] == one_line[:2], context  # exit status and stdout
 
 
+@pytest.mark.slow
 def test_grammar_strategy_covers_the_spec_forms():
     """The generator is only useful if it produces the forms SPEC §1 lists."""
     seen: set[str] = set()
@@ -631,6 +639,7 @@ def mutated(draw) -> tuple[str, str]:
     return original, text
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=1200)
 @given(case=mutated())
 def test_mutated_programs(case):
@@ -640,6 +649,7 @@ def test_mutated_programs(case):
         use_expression(expr)
 
 
+@pytest.mark.slow
 @settings(FUZZ, max_examples=250)
 @given(case=mutated(), command=st.sampled_from(["grad", "eval"]))
 def test_mutated_programs_cli(case, command):
@@ -744,7 +754,14 @@ STRESS_CASES = {
 }
 
 
-@pytest.mark.parametrize("name", list(STRESS_CASES))
+# About a second or more each; 100 000 parentheses or signs stay in the quick tier.
+SLOW_STRESS = {"sum-of-1M-chars", "sin-100k-deep", "unclosed-parens-1M", "bad-char-after-1M"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW_STRESS else n for n in STRESS_CASES],
+)
 def test_stress(name, tmp_path):
     text, expected = STRESS_CASES[name]
     path = tmp_path / "expr.txt"

@@ -708,6 +708,7 @@ def random_cases(draw):
     return node, {"x": point[0], "y": point[1]}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=600,
     deadline=None,

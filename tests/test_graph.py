@@ -146,6 +146,7 @@ def test_graph_mistakes_are_usage_errors(run):
     assert r.code == 2 and "one output" in r.err
 
 
+@pytest.mark.slow
 def test_a_deep_graph_prints_without_recursion(run):
     depth = 100_000
     r = run("graph", "sin(" * depth + "x" + ")" * depth)

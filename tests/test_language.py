@@ -159,6 +159,7 @@ def test_printing_round_trips_with_minimal_parentheses(text):
     assert to_text(again.graph, again.outputs[0]) == printed
 
 
+@pytest.mark.slow
 def test_deep_inputs_do_not_recurse():
     depth = 100_000
     assert adcli.compile("(" * depth + "x" + ")" * depth).grad(x=3.0) == (3.0, {"x": 1.0})

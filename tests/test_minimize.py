@@ -242,6 +242,7 @@ def test_minimize_input_mistakes_exit_2(run, args, message):
     assert r.code == 2 and message in r.err
 
 
+@pytest.mark.slow
 def test_ctrl_c_prints_the_result_so_far_and_exits_130():
     proc = subprocess.Popen(
         [*installed_adcli(), "minimize", "x**2", "--start", "1", "--lr", "1e-9",

@@ -60,6 +60,7 @@ def _printed(f, names, cse):
     return adcli.compile("\n".join([*statements, ", ".join(formulas)])), graph, roots
 
 
+@pytest.mark.slow
 @settings(
     max_examples=300,
     deadline=None,
@@ -104,6 +105,7 @@ def test_exponentially_long_formulas_are_printed_with_names(run):
     assert len(str(f)) < 10_000 and adcli.compile(str(f))(x=0.7) == f(x=0.7)
 
 
+@pytest.mark.slow
 def test_a_long_program_differentiates_and_prints_in_linear_time(run):
     # 5 000 statements: a quadratic printer or simplifier would take minutes
     r = run("diff", _doubling(5_000))
