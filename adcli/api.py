@@ -11,6 +11,7 @@ from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
 from .errors import BindingError, EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
 from .graph import without_gc
+from .ops import CONSTANTS
 from .syntax import Program, parse
 
 
@@ -99,17 +100,18 @@ class Expression:
         return self.outputs[0]
 
     def wrt(self, names: Sequence[str] | None) -> tuple[str, ...]:
-        """Check a ``--wrt`` list against the variables; default: all of them."""
+        """Check a ``wrt`` list against the variables; default: all of them."""
         if names is None:
             return self.variables
         names = tuple(n.strip() for n in names)
         for name in names:
             if not name:
-                raise UsageError("--wrt has an empty name", "list variables: --wrt x,y")
+                raise UsageError("{wrt} has an empty name", "list variables: {wrt} x,y",
+                                 options=True)  # fmt: skip
             if name not in self.graph.variables:
-                raise not_a_variable(name, self.variables)
+                raise not_a_variable(name, self.variables, CONSTANTS)
             if names.count(name) > 1:
-                raise UsageError(f"--wrt names {name} twice")
+                raise UsageError(f"{{wrt}} names {name} twice", options=True)
         return names
 
     @without_gc
@@ -256,7 +258,7 @@ class Expression:
         self.check_minimizable()
         point = self.bind(start) if isinstance(start, dict) else self.point(start)
         run = descend(self.compiled(self.value_and_grad_nodes()), point, **options)
-        run.diagnosis = diagnose(run, self.hessian, self.variables)
+        diagnose(run, self.hessian, self.variables)
         return run
 
     # --- binding points -------------------------------------------------------
@@ -273,7 +275,7 @@ class Expression:
         bound = dict(zip(variables, args))
         for name, value in bindings.items():
             if name not in self.graph.variables:
-                raise not_a_variable(name, variables)
+                raise not_a_variable(name, variables, CONSTANTS)
             if name in bound:
                 raise BindingError(f"{name} is given twice: by position and by name")
             bound[name] = value

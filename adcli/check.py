@@ -42,9 +42,10 @@ def check(
     if method not in TOLERANCE:
         raise UsageError(f"unknown method {method!r}", "choose central or complex")
     if eps is not None and not (math.isfinite(eps) and eps > 0):
-        raise UsageError(f"--eps must be a positive number, got {eps!r}", "try --eps 1e-6")
+        raise UsageError(f"{{eps}} must be a positive number, got {eps!r}", "try {eps=1e-6}",
+                         options=True)  # fmt: skip
     if tol is not None and not tol >= 0:
-        raise UsageError(f"--tol must be ≥ 0, got {tol!r}")
+        raise UsageError(f"{{tol}} must be ≥ 0, got {tol!r}", options=True)
     names = expr.variables
     values = expr.compiled(expr.value_and_grad_nodes()).scalar(*point)
     tol = TOLERANCE[method] if tol is None else tol

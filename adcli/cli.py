@@ -86,6 +86,17 @@ NoTable = Annotated[bool, typer.Option("--no-table", help="Only the result, no p
 Nodes = Annotated[bool, typer.Option("--nodes", help="With --format json: the per-node table.")]
 
 
+def flag(name: str, value: str | None) -> str:
+    """An option the library names as ``{lr}`` or ``{method=central}``, as this command
+    line spells it: ``--lr``, ``--method central``, ``--no-cse``; ``{at}`` is ``--at ``."""
+    option = "--" + name.replace("_", "-")
+    if value is None:
+        return option + " " if name == "at" else option
+    if value in ("True", "False"):
+        return option if value == "True" else "--no-" + name.replace("_", "-")
+    return f"{option} {value}"
+
+
 def _names(options: list[str] | None) -> list[str] | None:
     """``--wrt x,y`` and ``--wrt x --wrt y`` alike: every name given, in order."""
     if options is None:
@@ -151,7 +162,7 @@ def eval_(
     Example: adcli eval "x**2 + y" --at x=0:1:5,y=1
     """
     e = _read_expression(expr)
-    out = Output(format, digits, no_color)
+    out = Output(format, digits, no_color, spelling=flag)
     writer = out.writer(Columns(e.variables, len(e.outputs), None))
     points = _points(e, at, expr, writer)
     write_rows(e, e.outputs, points, writer, wrt=None, strict=strict, warn=_note)
@@ -172,7 +183,7 @@ def grad(
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}", "choose reverse or forward")
     e = _read_expression(expr)
-    out = Output(format, digits, no_color)
+    out = Output(format, digits, no_color, spelling=flag)
     names = e.wrt(_names(wrt))
     if mode == "forward":
         outputs = e.forward_value_and_grad_nodes(names)
@@ -213,7 +224,7 @@ def jacobian(
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"unknown mode {mode!r}", "choose forward, reverse or auto")
     e = _read_expression(expr)
-    out = Output(format, digits, no_color)
+    out = Output(format, digits, no_color, spelling=flag)
     point = _one_point(e, at, command="jacobian")
     matrix = e.jacobian(point, mode)
     write_jacobian(matrix, point, e.variables, out)
@@ -400,7 +411,7 @@ def hessian(
     from .render import write_hessian
 
     e = _read_expression(expr)
-    out = Output(format, digits, no_color)
+    out = Output(format, digits, no_color, spelling=flag)
     e.gradient()  # one output, or say so
     point = _one_point(e, at, command="hessian")
     h, kind = e.hessian_at(point)
@@ -432,7 +443,7 @@ def check(
     from .render import write_check
 
     e = _read_expression(expr)
-    out = Output(format, digits, no_color)
+    out = Output(format, digits, no_color, spelling=flag)
     point = _one_point(e, at, command="check")
     result = e.check(point, method, eps, tol)
     write_check(result, point, e.variables, out)
@@ -495,7 +506,7 @@ def minimize(
     from .trace import write_comparison, write_run
 
     e = _read_expression(expr)
-    out = Output(format, digits, no_color)
+    out = Output(format, digits, no_color, spelling=flag)
     methods = compare.split(",") if compare else [method]
     for m in methods:
         if m.strip() not in METHODS:
@@ -617,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     except AdcliError as e:
         _flush_quietly()
-        print(f"error: {e.render()}", file=sys.stderr)
+        print(f"error: {e.render(flag)}", file=sys.stderr)
         return e.exit_code
     except typer.Exit as e:
         return e.exit_code

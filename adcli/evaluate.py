@@ -163,7 +163,8 @@ class Compiled:
             if extension is None:
                 raise UsageError(
                     f"{op} has no complex extension (it is not analytic or cmath lacks it)",
-                    "use --method central",
+                    "use {method=central}",
+                    options=True,
                 )
             value[n] = extension(*(value[a] if a in value else g.value[a] for a in ins))
         return tuple(value[o] if o in value else complex(g.value[o]) for o in self.outputs)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .errors import UsageError, spell
 
 if TYPE_CHECKING:
     from .evaluate import Compiled
@@ -70,9 +70,15 @@ class Run:
         self.maximize = maximize  # the direction the user asked for
         self.steps = Trace()
         self.reason = "max-steps"
-        self.diagnosis = ""
+        # The diagnosis with options named as {lr} (errors.spell): ``diagnosis`` spells
+        # them as the API's keywords, the command line as its flags.
+        self.diagnosis_text = ""
         self.warning = False  # the diagnosis warns (a maximum reached by descent, ...)
         self.rates: list[float] = []  # the step size of each update (for the diagnosis)
+
+    @property
+    def diagnosis(self) -> str:
+        return spell(self.diagnosis_text)
 
     @property
     def final(self) -> Step:
@@ -145,18 +151,19 @@ class Settings:
         if method not in METHODS:
             raise UsageError(f"unknown method {method!r}", "choose one of: " + ", ".join(METHODS))
         if not (math.isfinite(lr) and lr > 0):
-            hint = "to climb, use --maximize with a positive --lr" if lr < 0 else "try --lr 0.1"
-            raise UsageError(f"--lr must be a positive number, got {lr!r}", hint)
+            hint = "to climb, use {maximize} with a positive {lr}" if lr < 0 else "try {lr=0.1}"
+            raise UsageError(f"{{lr}} must be a positive number, got {lr!r}", hint, options=True)
         if not (isinstance(steps, int) and steps >= 0):
-            raise UsageError(f"--steps must be a whole number ≥ 0, got {steps!r}")
+            raise UsageError(f"{{steps}} must be a whole number ≥ 0, got {steps!r}", options=True)
         if not tol >= 0:
-            raise UsageError(f"--tol must be ≥ 0, got {tol!r}", "--tol 0 runs every step")
+            raise UsageError(f"{{tol}} must be ≥ 0, got {tol!r}", "{tol=0} runs every step",
+                             options=True)  # fmt: skip
         if not 0 <= beta < 1:
-            raise UsageError(f"--beta must be in [0, 1), got {beta!r}", "the default is 0.9")
+            raise UsageError(f"{{beta}} must be in [0, 1), got {beta!r}", "the default is 0.9",
+                             options=True)  # fmt: skip
         if not (math.isfinite(decay) and decay > 0):
-            raise UsageError(
-                f"--decay must be a positive number, got {decay!r}", "1 keeps lr fixed"
-            )
+            raise UsageError(f"{{decay}} must be a positive number, got {decay!r}",
+                             "1 keeps lr fixed", options=True)  # fmt: skip
         self.method, self.lr, self.steps, self.tol = method, lr, steps, tol
         self.beta, self.decay, self.line_search, self.maximize = beta, decay, line_search, maximize
 
@@ -392,18 +399,18 @@ def _rate_advice(lr: float | None, curv: float) -> str:
     """``lr·f'' = 2.2 ≥ 2, lower --lr (below 0.909)``: the product that decides whether
     a step overshoots, and the largest rate that would not."""
     if lr is None or not math.isfinite(curv):
-        return "lower --lr"
+        return "lower {lr}"
     product = _fmt(lr * curv)
     if product == "2" and lr * curv != 2:  # 2.0000002 is past 2: show the digits that say so
         product = f"{lr * curv:.10g}"
     text = f"lr·f'' = {product}" + (" ≥ 2" if lr * curv >= 2 else "")
-    return text + (f", lower --lr (below {_fmt(2 / curv)})" if curv > 0 else ", lower --lr")
+    return text + (f", lower {{lr}} (below {_fmt(2 / curv)})" if curv > 0 else ", lower {lr}")
 
 
 def diagnose(run: Run, hessian: Callable[[Sequence[float]], list[list[float]]], names) -> str:
     """A sentence a student can act on, about the direction the user asked for."""
-    text, run.warning = _diagnosis(run, hessian, names)
-    return text
+    run.diagnosis_text, run.warning = _diagnosis(run, hessian, names)
+    return run.diagnosis
 
 
 def _diagnosis(run: Run, hessian, names) -> tuple[str, bool]:
@@ -455,12 +462,12 @@ def _diagnosis(run: Run, hessian, names) -> tuple[str, bool]:
                 f"{wrong}: {doing} is stuck on a {wrong} ({_eigs_text(eigs)}); the gradient "
                 "vanishes there, so it never moves — start elsewhere"
             ), True
-        return f"{kind}: not yet within --tol, {_eigs_text(eigs)}", False
+        return f"{kind}: not yet within {{tol}}, {_eigs_text(eigs)}", False
     if zigzag == "damped":
         curv = _steepness(run, eigs)
         text = f"zig-zag: converging, but each step overshoots the {goal}"
         if lr is not None and math.isfinite(curv) and curv > 0:
-            text += f" (lr·f'' = {_fmt(lr * curv)} > 1); raise --steps, or take --lr"
+            text += f" (lr·f'' = {_fmt(lr * curv)} > 1); raise {{steps}}, or take {{lr}}"
             text += f" near {_fmt(1 / curv)} for straight steps"
         return text, False
     moved = _moves(run, 2)
@@ -481,5 +488,5 @@ def _diagnosis(run: Run, hessian, names) -> tuple[str, bool]:
         direction = ", moving right (+)" if moved[0][0] > 0 else ", moving left (−)"
     return (
         f"not converged after {final.k} steps{direction}: ‖g‖ = {_fmt(final.gnorm)}; "
-        "raise --steps or --lr"
+        "raise {steps} or {lr}"
     ), False

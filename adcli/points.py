@@ -13,6 +13,7 @@ import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .errors import UsageError, no_value, not_a_variable
+from .ops import CONSTANTS
 
 Point = list[float]
 # Beyond 2**53 the indices i in start + i*step are rounded to floats, so the points
@@ -184,9 +185,7 @@ def _named(text: str, variables: Sequence[str], where: str = "") -> dict[str, Se
         if not eq or not name:
             raise UsageError(f"{where}expected name=value, got {item.strip()!r}")
         if name not in variables:
-            e = not_a_variable(name, variables)
-            e.message = where + e.message
-            raise e
+            raise not_a_variable(name, variables, CONSTANTS).prefixed(where)
         if name in bound:
             raise UsageError(f"{where}{name} is given twice")
         bound[name] = _values(value.strip(), name)
@@ -194,9 +193,7 @@ def _named(text: str, variables: Sequence[str], where: str = "") -> dict[str, Se
         if name not in bound:
             every = ",".join(f"{v}=..." for v in variables)
             hint = None if where else f"one --at binds every variable: --at {every}"
-            e = no_value(name, hint)
-            e.message = where + e.message
-            raise e
+            raise no_value(name, hint).prefixed(where)
     return bound
 
 

@@ -360,7 +360,8 @@ def one_line(g: Graph, roots: list[int], latex: bool = False) -> list[str]:
     except TooLong:
         raise UsageError(
             f"the formula is longer than {MAX_LINE:,} characters on one line",
-            "drop --no-cse to name its shared parts t1, t2, ...",
+            "drop {cse=False} to name its shared parts t1, t2, ...",
+            options=True,
         ) from None
     return [ropes.text(r) for r in roots]
 

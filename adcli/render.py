@@ -36,6 +36,7 @@ class Output:
         out: IO[str] | None = None,
         err: IO[str] | None = None,
         console=None,
+        spelling=None,
     ) -> None:
         if fmt is not None and fmt not in FORMATS:
             raise UsageError(f"unknown format {fmt!r}", "choose one of: " + ", ".join(FORMATS))
@@ -43,6 +44,7 @@ class Output:
         self.err = err if err is not None else sys.stderr
         self.fmt = fmt or ("table" if self.out.isatty() else "plain")
         self.digits = digits
+        self.spelling = spelling  # how what is said spells options (None: API keywords)
         self.no_color = no_color or bool(os.environ.get("NO_COLOR"))
         self._console = console
 

@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .errors import spell
 from .numtext import full, json_number
 from .optimize import Run, Step
 
@@ -49,7 +50,7 @@ def write_run(
             out.write(" ".join(fields) + "\n")
         out.write(" ".join(map(full, [*final.point, final.value])) + "\n")
         out.flush()
-        err.write(f"reason: {run.reason}\ndiagnosis: {run.diagnosis}\n")
+        err.write(f"reason: {run.reason}\ndiagnosis: {_diagnosis(run, output)}\n")
     elif fmt == "csv":
         if trace:
             out.write(",".join(["step", *names, "value", "grad_norm"]) + "\n")
@@ -60,18 +61,25 @@ def write_run(
             out.write(",".join([*names, "value"]) + "\n")
             out.write(",".join(map(full, [*final.point, final.value])) + "\n")
         out.flush()
-        err.write(f"reason: {run.reason}\ndiagnosis: {run.diagnosis}\n")
+        err.write(f"reason: {run.reason}\ndiagnosis: {_diagnosis(run, output)}\n")
     elif fmt == "json":
         for s in rows:
             step = {"step": s.k, "at": _at(names, s.point), "value": json_number(s.value)}
             step["grad_norm"] = json_number(s.gnorm)
             out.write(json.dumps(step, ensure_ascii=False) + "\n")
-        out.write(json.dumps({"result": result_json(run, names)}, ensure_ascii=False) + "\n")
+        out.write(
+            json.dumps({"result": result_json(run, names, output)}, ensure_ascii=False) + "\n"
+        )
     else:
         _table(run, names, rows, output)
 
 
-def result_json(run: Run, names: Sequence[str]) -> dict:
+def _diagnosis(run: Run, output: Output | None) -> str:
+    """The diagnosis, options spelled as ``output`` spells them (flags on the command line)."""
+    return spell(run.diagnosis_text, output.spelling) if output is not None else run.diagnosis
+
+
+def result_json(run: Run, names: Sequence[str], output: Output | None = None) -> dict:
     final = run.final
     return {
         "method": run.method,
@@ -80,7 +88,7 @@ def result_json(run: Run, names: Sequence[str]) -> dict:
         "grad_norm": json_number(final.gnorm),
         "steps": final.k,
         "reason": run.reason,
-        "diagnosis": run.diagnosis,
+        "diagnosis": _diagnosis(run, output),
     }
 
 
@@ -100,15 +108,15 @@ def _table(run: Run, names: Sequence[str], rows: list[Step], output: Output) -> 
     final = run.final
     at = ", ".join(f"{n} = {full(v)}" for n, v in zip(names, final.point))
     summary = f"{run.method}: {at}, f = {full(final.value)} after {final.k} steps"
-    verdict = f"{run.reason}: {run.diagnosis}"
+    verdict = f"{run.reason}: {_diagnosis(run, output)}"
     if fmt == "markdown":
-        out.write(f"\n{summary}\n\n**{run.reason}**: {run.diagnosis}\n")
+        out.write(f"\n{summary}\n\n**{run.reason}**: {_diagnosis(run, output)}\n")
         return
     if fmt == "latex":
         from .pasted import latex_text
 
         out.write(f"\n{latex_text(summary)}\n\n\\textbf{{{latex_text(run.reason)}}}: "
-                  f"{latex_text(run.diagnosis)}\n")  # fmt: skip
+                  f"{latex_text(_diagnosis(run, output))}\n")  # fmt: skip
         return
     from rich.text import Text
 
@@ -137,7 +145,7 @@ def write_comparison(runs: list[Run], names: Sequence[str], output: Output) -> N
             out.write("\n")
     elif fmt == "json":
         for r in runs:
-            out.write(json.dumps(result_json(r, names), ensure_ascii=False) + "\n")
+            out.write(json.dumps(result_json(r, names, output), ensure_ascii=False) + "\n")
     else:
         from .tables import Column
 
