@@ -1,16 +1,26 @@
-"""A lean driver for the LALR tables that Lark builds from ``grammar/adcli.lark``.
+"""Two drivers for the LALR tables that Lark builds from ``grammar/adcli.lark``.
 
 Lark compiles the grammar (and caches the tables); its terminals give the lexer's
-one regular expression and its rule callbacks give the semantics. Only the loop
-that feeds tokens to the table lives here, because Lark's general-purpose loop and
-token objects cost three times as much per token, and programs run to 10^5
-statements. The loop is iterative: nesting depth only grows two lists.
+one regular expression and its rule callbacks give the semantics. ``Machine`` is
+the loop that feeds tokens to the table: Lark's general-purpose loop and token
+objects cost three times as much per token, and programs run to 10^5 statements.
+It reads Lark's parse table and callbacks, which are not Lark's public API, so
+``driver`` checks them and falls back to ``LarkLoop``, Lark's own public parser with
+the same callbacks (the same graphs) and the same errors, when they are not what
+the machine expects. Both are iterative: nesting depth only grows two lists.
+
+Besides plain LALR, both read a new line inside brackets as a blank, as Python
+does (``SEP`` without ';' is skipped there), and both say what was expected after
+an error with the terminals that the parser really takes at that point.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from typing import Any
+
+from lark import Token as LarkToken
 
 END = "$END"
 SEP = "SEP"  # the statement separator: a blank inside brackets
@@ -18,6 +28,10 @@ OPENERS = ("LPAR", "LSQB")
 CLOSERS = ("RPAR", "RSQB")
 # What the loop does with a terminal besides parsing it (most terminals: nothing).
 _IGNORED, _SEPARATOR, _OPENS, _CLOSES = "ignored", "separator", "opens", "closes"
+# A program that every rule of the grammar takes part in, and one cut short: the
+# machine must accept the first and not the second, or Lark's loop is used.
+_PROBES = (("# a probe\na = -x*2/y + f(x, 1)**+2 - (3)\nb = g(\n); a, b\n", True),
+           ("f(x,\n1) +", False))  # fmt: skip
 
 
 class Token(str):
@@ -36,11 +50,24 @@ class SyntaxFailure(Exception):
         self.expected = expected
 
 
+def driver(lark: Any, remake: Callable[[Any], Any], fast: bool = True) -> Machine | LarkLoop:
+    """The machine over ``lark``'s tables, or Lark's own loop where the machine cannot
+    read them (another Lark release). ``remake(transformer)`` makes the same Lark with
+    another transformer (Lark's loop needs one that builds nothing, after an error)."""
+    if fast:
+        try:
+            return Machine(lark)
+        except Exception:  # the tables are not in the shape the machine reads
+            pass
+    return LarkLoop(lark, remake)
+
+
 def _direct(callback: Any) -> Any:
     """Lark's child filter, as one C-level ``itemgetter`` where the rule allows.
 
     A rule that only drops punctuation (no inlined sub-rule, no placeholder) keeps
-    fixed positions; anything else keeps Lark's own filter.
+    fixed positions; anything else keeps Lark's own filter, and a filter of another
+    shape raises (the machine is not used then).
     """
     from operator import itemgetter
 
@@ -58,11 +85,19 @@ def _direct(callback: Any) -> Any:
     return lambda children: method(list(pick(children)))  # a list: Lark's filters extend it
 
 
+def _state(state: Any) -> int:
+    """A state of the table: an int, which the loop tells from a reduction by its class."""
+    if state.__class__ is not int:
+        raise TypeError(f"a parser state that is not an int: {state!r}")
+    return state
+
+
 class Machine:
     """The tables of one Lark LALR parser, in the shape the loop wants."""
 
     def __init__(self, lark: Any) -> None:
-        from lark.parsers.lalr_analysis import Shift
+        """Read ``lark``'s tables; any surprise raises, and ``driver`` takes Lark's loop."""
+        from lark.parsers.lalr_analysis import Reduce, Shift
 
         inner = lark.parser.parser.parser
         table = inner.parse_table
@@ -75,15 +110,18 @@ class Machine:
                                 str(rule.origin.name))  # fmt: skip
         # Symbols as plain str: Lark's names are Token objects whose __eq__ is Python
         # code, which a dict lookup by the lexer's str would call for every token.
-        self.actions = {
-            state: {
-                str(symbol): (target if action is Shift else reductions[target])
-                for symbol, (action, target) in row.items()
-            }
-            for state, row in table.states.items()
-        }
-        self.start = table.start_states["start"]
-        self.end = table.end_states["start"]
+        self.actions: dict[int, dict[str, Any]] = {}
+        for state, row in table.states.items():
+            entries = self.actions[_state(state)] = {}
+            for symbol, (action, target) in row.items():
+                if action is Shift:
+                    entries[str(symbol)] = _state(target)
+                elif action is Reduce:
+                    entries[str(symbol)] = reductions[target]
+                else:
+                    raise ValueError(f"an action the machine does not know: {action!r}")
+        self.start = _state(table.start_states["start"])
+        self.end = _state(table.end_states["start"])
         terminals = sorted(
             lark.terminals,
             key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
@@ -103,6 +141,9 @@ class Machine:
             sym.name for rule in callbacks for sym in rule.expansion
             if sym.is_term and not sym.filter_out
         )  # fmt: skip
+        for text, complete in _PROBES:
+            if (END in self.acceptable(self.run(text, stop=len(text)))) != complete:
+                raise ValueError(f"the machine misreads the tables: {text!r}")
 
     def acceptable(self, states: list[int]) -> list[str]:
         """The terminals that the parser in ``states`` can take next.
@@ -209,3 +250,92 @@ class Machine:
         """What the grammar takes at offset ``pos``: the text before it is parsed
         again, building nothing, and each terminal is tried there (errors only)."""
         return self.acceptable(self.run(text, stop=pos))
+
+
+class PlacedToken(LarkToken):
+    """Lark's token, with the ``pos`` that the callbacks read (Lark's ``start_pos``)."""
+
+    __slots__ = ()
+
+    @property
+    def pos(self) -> int:
+        return self.start_pos
+
+
+class BracketBlanks:
+    """Lark's post-lexer for ``LarkLoop``: the separator rule of the machine's loop (a
+    new line inside brackets is a blank), and tokens that know their offset."""
+
+    always_accept = ()
+
+    def process(self, stream: Iterator[Any]) -> Iterator[Any]:
+        new = PlacedToken.new_borrow_pos
+        depth = 0  # open brackets
+        for token in stream:
+            kind = token.type
+            if kind == SEP:
+                if depth and ";" not in token:
+                    continue
+            elif kind in OPENERS:
+                depth += 1
+            elif kind in CLOSERS and depth:
+                depth -= 1
+            yield new(kind, token.value, token)
+
+
+class LarkLoop:
+    """Lark's own LALR loop through its public API, for a Lark whose tables the machine
+    cannot read: the same callbacks, so the same graphs, and the same failures."""
+
+    def __init__(self, lark: Any, remake: Callable[[Any], Any]) -> None:
+        self.lark = lark
+        self._remake = remake
+        self._states: Any = None  # the same parser building nothing, made on the first error
+
+    def run(self, text: str) -> Any:
+        """Parse ``text``, calling the rule callbacks; the value of the start rule."""
+        from lark import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+        try:
+            return self.lark.parse(text)
+        except UnexpectedCharacters as error:
+            pos = error.pos_in_stream
+            raise SyntaxFailure(pos, None, self._expected_at(text, pos)) from None
+        except (UnexpectedToken, UnexpectedEOF) as error:
+            token = error.token if isinstance(error, UnexpectedToken) else None
+            kind = END if token is None or token.type == END else token.type
+            pos = len(text) if kind == END else token.start_pos
+            found = Token("" if kind == END else str(token))
+            found.type, found.pos = kind, pos
+            raise SyntaxFailure(pos, found, self._expected_at(text, pos)) from None
+
+    def _expected_at(self, text: str, pos: int) -> list[str]:
+        """What the grammar takes at offset ``pos``: the text before it is parsed again,
+        building nothing, and Lark tries each terminal there (errors only).
+
+        Lark's own error holds its parser after the reductions that the failing token
+        set off, which may have lost terminals (see ``Machine.acceptable``): the parse
+        stops before that token instead.
+        """
+        from lark import Transformer, Tree, UnexpectedCharacters
+
+        if self._states is None:
+
+            class Leaves(Transformer):
+                """Each rule's value is a tree without children (Lark's filters read
+                the children of a rule that they inline): no tree is kept, so there is
+                nothing deep to copy (Lark before 1.2 deep-copies the values when it
+                tries a terminal) or to recurse into."""
+
+                def __default__(self, data: Any, children: Any, meta: Any) -> Any:
+                    return Tree(data, [])
+
+            self._states = self._remake(Leaves())
+        parser = self._states.parse_interactive(text)
+        try:
+            for token in parser.iter_parse():  # each token comes before it is fed
+                if token.start_pos >= pos:
+                    break
+        except UnexpectedCharacters:
+            pass  # the character at pos
+        return sorted(parser.accepts())

@@ -41,10 +41,11 @@ class Program:
 _parser = None
 
 
-def _make_parser():
+def _make_parser(fast: bool = True):
+    """The parser and the builder it calls; ``fast=False`` takes Lark's own loop."""
     from lark import Lark
 
-    from .lalr import Machine
+    from . import lalr
 
     grammar = next(p for p in _GRAMMAR_PATHS if p.exists()).read_text(encoding="utf-8")
     builder = _Builder()
@@ -52,9 +53,16 @@ def _make_parser():
     # method of the same name (or alias) once, here. The LALR tables are cached in
     # the user's own cache directory (Lark's default, the shared temp directory,
     # would load a pickle any local user could plant); Lark checks the grammar's
-    # hash on load, so an old cache is rebuilt.
-    lark = Lark(grammar, parser="lalr", transformer=builder, cache=_cache_file())
-    return Machine(lark), builder
+    # hash on load, so an old cache is rebuilt. The basic lexer and the post-lexer
+    # serve Lark's own loop, which lexes as the machine does.
+    options = {"parser": "lalr", "lexer": "basic", "postlex": lalr.BracketBlanks(),
+               "cache": _cache_file()}  # fmt: skip
+    lark = Lark(grammar, transformer=builder, **options)
+
+    def remake(transformer):
+        return Lark(grammar, transformer=transformer, **options)
+
+    return lalr.driver(lark, remake, fast), builder
 
 
 def _cache_file() -> str | bool:
@@ -413,14 +421,31 @@ def _parse_error(text: str, failure) -> ParseError:
 def parse(text: str) -> Program:
     """Parse a text into a program: its graph, outputs and free variables."""
     global _parser
-    from .lalr import SyntaxFailure
+    from .lalr import Machine
 
     if _parser is None:
         _parser = _make_parser()
-    machine, builder = _parser
+    try:
+        return _run(_parser, text)
+    except (LookupError, TypeError, AttributeError):
+        if not isinstance(_parser[0], Machine):
+            raise
+    # The machine failed as a misread of this Lark's tables or callbacks would: where
+    # Lark's own loop parses the text, it takes over (a fault of the builder's own
+    # is raised again by Lark's loop, and the machine stays).
+    fallback = _make_parser(fast=False)
+    program = _run(fallback, text)
+    _parser = fallback
+    return program
+
+
+def _run(parser, text: str) -> Program:
+    from .lalr import SyntaxFailure
+
+    loop, builder = parser
     builder.reset(text)
     try:
-        outputs = machine.run(text)
+        outputs = loop.run(text)
     except SyntaxFailure as failure:
         raise _parse_error(text, failure) from None
     finally:
