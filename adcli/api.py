@@ -16,9 +16,14 @@ from .syntax import Program, parse
 
 
 @without_gc
-def compile(text: str) -> Expression:  # noqa: A001 - the name SPEC §6 gives
-    """Parse ``text`` into an expression that can be evaluated and differentiated."""
-    return Expression(parse(text))
+def compile(text: str, shapes: dict[str, Sequence[int]] | None = None) -> Expression:  # noqa: A001
+    """Parse ``text`` into an expression that can be evaluated and differentiated.
+
+    ``shapes`` gives the free variables that are arrays (``{"X": (100, 64)}``); the
+    others are numbers, or many points at once when given arrays.
+    """
+    given = {name: tuple(shape) for name, shape in (shapes or {}).items()}
+    return Expression(parse(text, given))
 
 
 class Derivatives:
@@ -90,6 +95,19 @@ class Expression:
     def _params(self) -> list[int]:
         return list(self.graph.variables.values())
 
+    def _scalar_output(self, output: int) -> None:
+        """A gradient needs a single number: say how to reduce an array to one."""
+        from .graph import ROWS, shape_text
+
+        shape = self.graph.shape[output]
+        if shape == ():
+            return
+        if ROWS in shape:
+            raise UsageError("the loss has one value per data row: wrap it in mean(...) or "
+                             "sum(...)")  # fmt: skip
+        raise UsageError(f"the expression has shape {shape_text(shape)}, not one number: "
+                         "wrap it in sum(...) or mean(...)")  # fmt: skip
+
     def single_output(self, command: str) -> int:
         """The one output, or a ``UsageError`` saying ``command`` needs one."""
         if len(self.outputs) != 1:
@@ -122,6 +140,7 @@ class Expression:
         names = self.wrt(wrt)
         if names not in self._reverse:
             output = self.single_output("grad")
+            self._scalar_output(output)
             variables = [self.graph.variables[n] for n in names]
             grad = reverse(self.graph, output, variables)
             grad.nodes = [grad.output, *grad.grads(self.graph)]  # the value, then ∂f/∂wrt
@@ -284,6 +303,33 @@ class Expression:
                 raise no_value(name)
         return [_number_or_array(name, bound[name]) for name in variables]
 
+    def _shaped(self, values: list[Any]) -> list[Any]:
+        """Values of a graph with arrays, each of its variable's shape (the data's rows
+        the same number for every column), or a ``BindingError`` naming the mismatch."""
+        import numpy as np
+
+        from .graph import ROWS, shape_text
+
+        rows: tuple[str, int] | None = None  # the first variable with rows, and how many
+        out = []
+        for name, value in zip(self.variables, values):
+            array = np.asarray(value, dtype=np.float64)
+            want = self.graph.shape[self.graph.variables[name]]
+            fits = array.ndim == len(want) and all(
+                w is ROWS or w == d for w, d in zip(want, array.shape)
+            )
+            if not fits:
+                raise BindingError(f"{name} has shape {shape_text(array.shape)}; the expression "
+                                   f"takes {shape_text(want)}")  # fmt: skip
+            for w, d in zip(want, array.shape):
+                if w is ROWS and rows is None:
+                    rows = (name, d)
+                elif w is ROWS and rows[1] != d:
+                    raise BindingError(f"{rows[0]} has {rows[1]} rows and {name} has {d}: every "
+                                       "column needs the same number of rows")  # fmt: skip
+            out.append(array)
+        return out
+
     def point(self, point: Sequence[float]) -> list[float]:
         """One point given as a sequence in the order of the variables, as floats."""
         if isinstance(point, (str, bytes)) or not hasattr(point, "__len__"):
@@ -308,6 +354,8 @@ class Expression:
                 if all(v.__class__ is float for v in values):
                     return list(compiled.scalar(*values))
         values = self.bind(bindings, args)
+        if compiled.arrays:
+            return compiled.whole(*self._shaped(values))
         if all(isinstance(v, float) for v in values):
             return list(compiled.scalar(*values))
         try:

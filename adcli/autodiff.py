@@ -29,8 +29,16 @@ class Gradient:
         self.nodes: list[int] = []  # the output, then each wrt variable's adjoint
 
     def grads(self, g: Graph) -> list[int]:
-        """The adjoint node of each wrt variable (a zero constant when unused)."""
-        return [self.adjoint.get(v, g.const(0.0)) for v in self.wrt]
+        """The adjoint node of each wrt variable, of the variable's shape (a zero
+        constant when unused, spread over the shape for an array)."""
+        out = []
+        for v in self.wrt:
+            adjoint = self.adjoint.get(v, g.const(0.0))
+            # a folded number (0) where the variable is an array: 0 for every element
+            if not g.numbers and g.shape[adjoint] != g.shape[v]:
+                adjoint = g.call_with("spread", None, adjoint, v)
+            out.append(adjoint)
+        return out
 
 
 def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
@@ -62,7 +70,17 @@ def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
         if op == VAR or op == CONST:
             continue
         args = g.args[node]
-        rules = OPS[op].partials
+        spec = OPS[op]
+        if spec.vjp is not None:  # not elementwise: its vector-Jacobian product
+            start = len(ops)
+            terms = spec.vjp(g, adjoint, *args, node, g.attrs.get(node))
+            for new in range(start, len(ops)):
+                origin[new] = (node, "product", -1)
+            for arg, term in zip(args, terms):
+                if term is not None and active[arg]:
+                    grad.contributions.setdefault(arg, []).append((node, term))
+            continue
+        rules = spec.partials
         for i, arg in enumerate(args):
             if not active[arg]:
                 continue  # constants and inputs that no wrt variable reaches
@@ -70,6 +88,8 @@ def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
             partial = rules[i](g, *args, node)
             middle = len(ops)
             term = g.mul(adjoint, partial)
+            if not g.numbers and g.shape[term] not in (g.shape[arg], ()):
+                term = g.call("sum_to", term, arg)  # the input was broadcast: sum back
             for new in range(start, middle):
                 origin[new] = (node, "partial", i)
             for new in range(middle, len(ops)):
@@ -104,7 +124,14 @@ def forward(g: Graph, outputs: list[int], variable: int) -> Tangents:
         if not (needed[node] and reaches[node]) or ops[node] in (VAR, CONST):
             continue
         args = g.args[node]
-        rules = OPS[ops[node]].partials
+        spec = OPS[ops[node]]
+        if spec.jvp is not None:  # not elementwise: its Jacobian-vector product
+            tangents = [result.tangent.get(a) for a in args]
+            tangent = spec.jvp(g, tangents, *args, node, g.attrs.get(node))
+            if tangent is not None:
+                result.tangent[node] = tangent
+            continue
+        rules = spec.partials
         total = None
         for i, arg in enumerate(args):
             if arg not in result.tangent:

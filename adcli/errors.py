@@ -149,6 +149,10 @@ class UsageError(AdcliError):
     """An option or a point line is wrong."""
 
 
+class ShapeError(AdcliError):
+    """Shapes that do not fit together (SPEC §10); the parser adds where."""
+
+
 class EvaluationError(AdcliError):
     """The computation produced a non-finite number at a point."""
 

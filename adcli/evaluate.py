@@ -61,8 +61,16 @@ class Compiled:
                     op, args = "mul", (args[0], args[0])
                 self._steps.append((n, op, args))
         self._graph = g
-        self._scalar = self._scalar_source() if self.small else self._scalar_loop()
+        # A graph with an array anywhere (SPEC §10) runs whole arrays through numpy,
+        # one call per node; a graph of numbers keeps its scalar and chunked forms.
+        self.arrays = any(g.shape[n] != () for n in range(len(needed)) if needed[n]) or any(
+            g.shape[p] != () for p in self.params
+        )
+        self._scalar = None if self.arrays else (
+            self._scalar_source() if self.small else self._scalar_loop()
+        )  # fmt: skip
         self._chunk = None  # made on the first array call: it needs numpy
+        self._whole = None
 
     # --- scalar form ----------------------------------------------------------
 
@@ -143,6 +151,8 @@ class Compiled:
 
     def scalar(self, *args: float) -> tuple[float, ...]:
         """The outputs at one point, as floats; IEEE inf/nan where math raises."""
+        if self.arrays:
+            return tuple(self.whole(*args))
         try:
             return self._scalar(*args)
         except (ArithmeticError, ValueError):
@@ -278,3 +288,38 @@ class Compiled:
                     *(b[:m] if m < width else b for b in buffers),
                 )
         return [o.reshape(shape) for o in outs]
+
+    # --- whole arrays (SPEC §10) -----------------------------------------------
+
+    def whole(self, *arrays: Any) -> list[Any]:
+        """The outputs of a graph with arrays: one numpy call per node, on the inputs
+        as they are (shapes as the graph says); numbers come out as floats."""
+        import numpy as np
+
+        if self._whole is None:
+            self._whole = self._whole_source(np)
+        with np.errstate(all="ignore"):
+            values = self._whole(*(np.asarray(a, dtype=np.float64) for a in arrays))
+        return [float(v) if np.ndim(v) == 0 else v for v in values]
+
+    def _whole_source(self, np: Any):
+        g = self._graph
+        env: dict[str, Any] = {"_inf": math.inf, "_nan": math.nan}
+        name = {p: f"a{i}" for i, p in enumerate(self.params)}
+
+        def ref(node: int) -> str:
+            return name[node] if node in name else _literal(g.value[node])
+
+        body = []
+        for n, op, args in self._steps:
+            env[f"_{op}"] = OPS[op].array(np)
+            refs = [ref(a) for a in args]
+            if n in g.attrs:
+                refs.append(repr(g.attrs[n]))
+            name[n] = f"v{n}"
+            body.append(f"    v{n} = _{op}({', '.join(refs)})")
+        params = ", ".join(f"a{i}" for i in range(len(self.params)))
+        outputs = "".join(ref(o) + ", " for o in self.outputs)
+        source = f"def _whole({params}):\n" + "\n".join([*body, f"    return ({outputs})"])
+        exec(compile(source, "<adcli arrays>", "exec"), env)
+        return env["_whole"]

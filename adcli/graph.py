@@ -1,9 +1,16 @@
 """The one intermediate representation: a hash-consed graph of nodes.
 
-Nodes are integers; node ``i`` is ``(op[i], args[i])`` and every input of a node
-has a smaller id, so the id order is a topological order and every pass is a
-plain loop. Equal subexpressions are one node (hash-consing), which is what makes
-a re-used value show its fan-out in the backward table.
+Nodes are integers; node ``i`` is ``(op[i], args[i], attrs[i])`` and every input
+of a node has a smaller id, so the id order is a topological order and every pass
+is a plain loop. Equal subexpressions are one node (hash-consing), which is what
+makes a re-used value show its fan-out in the backward table.
+
+Every node has a shape (SPEC §10), inferred from its inputs' by the op's shape
+rule as the node is made: ``()`` for a number (every node of a program without
+arrays), a tuple of dimensions otherwise. A dimension is an int, or ``ROWS``: the
+rows of the data, whose number is known only when the data is bound (the same for
+every column, and a minibatch's own). ``attrs`` holds what an op takes besides its
+inputs (an axis, a shape), hashable.
 
 The smart constructors fold constants and drop identities (``x*1``, ``x+0``,
 ``x*0``, ``--x``, ``x**1``) as nodes are made, so derivative graphs stay small.
@@ -14,16 +21,52 @@ from __future__ import annotations
 import functools
 import gc
 
+from .errors import ShapeError
 from .ops import OPS
 
 CONST = "const"
 VAR = "var"
+SCALAR: tuple = ()  # the shape of a number
+ROWS = None  # a dimension: the data's rows
+
+
+def broadcast(*shapes: tuple) -> tuple:
+    """numpy's broadcasting of ``shapes``, with ``ROWS`` a dimension of its own: it
+    fits itself and 1 only. A ``ShapeError`` when they do not fit."""
+    if all(s == SCALAR for s in shapes):
+        return SCALAR
+    rank = max(len(s) for s in shapes)
+    out = []
+    for k in range(rank):
+        dims = {s[len(s) - rank + k] for s in shapes if len(s) - rank + k >= 0} - {1}
+        if len(dims) > 1:
+            raise ShapeError(f"shapes {' and '.join(map(shape_text, shapes))} don't fit")
+        out.append(dims.pop() if dims else 1)
+    return tuple(out)
+
+
+def shape_text(shape: tuple) -> str:
+    """``[128, 64]``, ``[rows, 64]``, ``[]`` for a number."""
+    return "[" + ", ".join("rows" if d is ROWS else str(d) for d in shape) + "]"
+
+
+class _Shapes(dict):
+    """Nodes' shapes: a number's (most nodes') is not stored, so a program without
+    arrays builds its graph as fast as before shapes."""
+
+    def __missing__(self, node: int) -> tuple:
+        return SCALAR
 
 
 class Graph:
-    def __init__(self) -> None:
+    def __init__(self, shapes: dict[str, tuple] | None = None) -> None:
         self.op: list[str] = []
         self.args: list[tuple[int, ...]] = []
+        # what an op takes besides its inputs (hashable), by node; most take nothing
+        self.attrs: dict[int, object] = {}
+        self.shape = _Shapes()  # by node; only arrays' are stored
+        self.inputs = shapes or {}  # the shapes of the variables that are arrays
+        self.numbers = True  # no array yet: every node is a number (the fast path)
         self.value: list[float | None] = []  # constants only
         self.label: list[str | None] = []  # variable name or program name
         self._index: dict[tuple, int] = {}
@@ -38,6 +81,7 @@ class Graph:
     def _node(
         self, op: str, args: tuple[int, ...], value: float | None = None, label: str | None = None
     ) -> int:
+        """A node whose shape is a number's, made once."""
         # repr keeps 0.0 and -0.0 (and nan) apart as keys; variables differ by name.
         key = (op, repr(value)) if op == CONST else (op, label) if op == VAR else (op, args)
         found = self._index.get(key)
@@ -51,13 +95,35 @@ class Graph:
         self._index[key] = node
         return node
 
+    def _array_node(self, op: str, args: tuple[int, ...], attrs, shape: tuple, label=None) -> int:
+        """A node of any shape, or with attrs, made once (``_node`` is the numbers'
+        short path)."""
+        key = (op, label) if op == VAR else (op, args, attrs)
+        node = self._index.get(key)
+        if node is None:
+            node = self._index[key] = len(self.op)
+            self.op.append(op)
+            self.args.append(args)
+            self.value.append(None)
+            self.label.append(label)
+            if shape != SCALAR:
+                self.shape[node] = shape
+            if attrs is not None:
+                self.attrs[node] = attrs
+        return node
+
     def const(self, value: float) -> int:
         return self._node(CONST, (), float(value))
 
-    def var(self, name: str) -> int:
+    def var(self, name: str, shape: tuple | None = None) -> int:
+        """The variable ``name``, made on its first use with ``shape``, else the shape
+        the graph was given for it, else a number."""
         node = self.variables.get(name)
         if node is None:
-            node = self._node(VAR, (), None, name)
+            shape = self.inputs.get(name, SCALAR) if shape is None else shape
+            shape = tuple(shape) or SCALAR
+            self.numbers = self.numbers and shape == SCALAR
+            node = self._array_node(VAR, (), None, shape, name)
             self.variables[name] = node
         return node
 
@@ -78,14 +144,42 @@ class Graph:
     # of every derivative, so a method call per check would be most of their cost.
 
     def call(self, op: str, *args: int) -> int:
-        """Apply an op, folding it when every input is a constant."""
+        """Apply an op, folding it when every input is a constant (a number); its
+        shape by its row's rule (a ``ShapeError`` when the inputs do not fit)."""
+        # In a graph of numbers (every program without arrays) an elementwise op
+        # needs no shape rule: its path is kept as short as it was before shapes.
+        if self.numbers and op in _ELEMENTWISE:
+            value = self.value
+            if value[args[0]] is not None and (len(args) == 1 or value[args[1]] is not None):
+                return self._fold(op, args)
+            return self._node(op, args)
+        return self.call_with(op, None, *args)
+
+    def call_with(self, op: str, attrs, *args: int) -> int:
+        """``call`` for an op that takes ``attrs`` besides its inputs (an axis)."""
+        spec = OPS[op]
+        shapes = [self.shape[a] for a in args]
+        on_numbers = all(s == SCALAR for s in shapes)
+        if on_numbers and spec.elementwise:
+            return self._on_numbers(op, args)
+        if on_numbers and spec.through and attrs is None:
+            return args[0]  # sum(x), transpose(x) of a number: x
+        out = spec.shape(shapes, attrs) if spec.shape else broadcast(*shapes)
+        return self._array_node(op, args, attrs, out)
+
+    def _on_numbers(self, op: str, args: tuple[int, ...]) -> int:
         value = self.value
         if value[args[0]] is not None and (len(args) == 1 or value[args[1]] is not None):
-            try:
-                return self.const(OPS[op].scalar(*(value[a] for a in args)))
-            except (ArithmeticError, ValueError):
-                pass  # leave it to the evaluator, which gives inf/nan and says why
+            return self._fold(op, args)
         return self._node(op, args)
+
+    def _fold(self, op: str, args: tuple[int, ...]) -> int:
+        """An op on constants: its value, made a constant."""
+        try:
+            return self.const(OPS[op].scalar(*(self.value[a] for a in args)))
+        except (ArithmeticError, ValueError):
+            # leave it to the evaluator, which gives inf/nan and says why
+            return self._node(op, args)
 
     def add(self, a: int, b: int) -> int:
         value = self.value
@@ -109,7 +203,7 @@ class Graph:
         va, vb = self.value[a], self.value[b]
         if va is None and vb is None:
             return self.call("mul", a, b)
-        if va == 0.0 or vb == 0.0:
+        if (va == 0.0 or vb == 0.0) and self.shape[a] == self.shape[b]:  # a number: 0
             return self.const(0.0)
         if va == 1.0:
             return b
@@ -125,7 +219,7 @@ class Graph:
         va, vb = self.value[a], self.value[b]
         if vb == 1.0:
             return a
-        if va == 0.0 and vb != 0.0:
+        if va == 0.0 and vb != 0.0 and self.shape[b] == SCALAR:
             return self.const(0.0)
         return self.call("div", a, b)
 
@@ -138,9 +232,19 @@ class Graph:
         vb = self.value[b]
         if vb == 1.0:
             return a
-        if vb == 0.0:
+        if vb == 0.0 and self.shape[a] == SCALAR:
             return self.const(1.0)
         return self.call("pow", a, b)
+
+    def matmul(self, a: int, b: int) -> int:
+        return self.call("matmul", a, b)
+
+    def transpose(self, a: int) -> int:
+        if self.op[a] == "transpose":
+            return self.args[a][0]
+        if len(self.shape[a]) < 2:  # a vector or a number is its own transpose
+            return a
+        return self.call("transpose", a)
 
     def apply(self, op: str, *args: int) -> int:
         """Any op by name, through its smart constructor when it has one."""
@@ -204,4 +308,5 @@ def without_gc(build):
     return paused
 
 
-_SMART = {"add", "sub", "mul", "div", "neg", "pow"}
+_SMART = {"add", "sub", "mul", "div", "neg", "pow", "matmul", "transpose"}
+_ELEMENTWISE = frozenset(name for name, op in OPS.items() if op.shape is None)

@@ -66,3 +66,38 @@ def elementwise(scalar):
         return out
 
     return apply
+
+
+# --- arrays: reductions and what the reverse transform makes -----------------------
+
+
+def total(a, axis=None, out=None):
+    return np.sum(a, axis=axis)
+
+
+def average(a, axis=None, out=None):
+    return np.mean(a, axis=axis)
+
+
+def count(a, axis=None, out=None):
+    """How many elements a reduction over ``axis`` of ``a`` adds up (mean's divisor)."""
+    a = np.asarray(a)
+    return float(a.size if axis is None else a.shape[axis])
+
+
+def sum_to(x, ref, out=None):
+    """``x`` summed down to ``ref``'s shape: the adjoint of a broadcast input."""
+    x, shape = np.asarray(x), np.shape(ref)
+    lead = x.ndim - len(shape)
+    if lead:
+        x = x.sum(axis=tuple(range(lead)))
+    kept = tuple(k for k, d in enumerate(shape) if d == 1 and x.shape[k] != 1)
+    return x.sum(axis=kept, keepdims=True) if kept else x
+
+
+def spread(y, ref, axis=None, out=None):
+    """``y`` (``ref``'s shape without ``axis``) broadcast back over ``ref``'s shape."""
+    y = np.asarray(y)
+    if axis is not None:
+        y = np.expand_dims(y, axis)
+    return np.broadcast_to(y, np.shape(ref))

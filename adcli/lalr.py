@@ -22,12 +22,15 @@ from typing import Any
 
 from lark import Token as LarkToken
 
+from .errors import ShapeError
+
 END = "$END"
 SEP = "SEP"  # the statement separator: a blank inside brackets
 OPENERS = ("LPAR", "LSQB")
 CLOSERS = ("RPAR", "RSQB")
 # What the loop does with a terminal besides parsing it (most terminals: nothing).
 _IGNORED, _SEPARATOR, _OPENS, _CLOSES = "ignored", "separator", "opens", "closes"
+_OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "POW", "AT"})
 # A program that every rule of the grammar takes part in, and one cut short: the
 # machine must accept the first and not the second, or Lark's loop is used.
 _PROBES = (("# a probe\na = -x*2/y + f(x, 1)**+2 - (3)\nb = g(\n); a, b\n", True),
@@ -40,6 +43,15 @@ class Token(str):
     __slots__ = ("type", "pos")
 
 
+class ShapeFailure(Exception):
+    """A rule's callback found shapes that do not fit (``errors.ShapeError``), at the
+    operator whose offset is ``pos``."""
+
+    def __init__(self, pos: int, error: Exception) -> None:
+        super().__init__(pos)
+        self.pos, self.error = pos, error
+
+
 class SyntaxFailure(Exception):
     """Where the input stopped fitting the grammar; the caller words the message."""
 
@@ -48,6 +60,15 @@ class SyntaxFailure(Exception):
         self.pos = pos
         self.token = token  # None: no terminal matches the text at pos
         self.expected = expected
+
+
+def _operator_at(children: list, m: Any, size: int) -> int:
+    """Where a rule's operator stands: the offset of its first punctuation (which the
+    machine keeps as its regex match), else of the token after the rule."""
+    for child in children:
+        if isinstance(child, re.Match):
+            return child.start()
+    return m.start() if m is not None else size
 
 
 def driver(lark: Any, remake: Callable[[Any], Any], fast: bool = True) -> Machine | LarkLoop:
@@ -211,8 +232,8 @@ class Machine:
                 if kind in keep:
                     token = Token(m.group())
                     token.type, token.pos = kind, m.start()
-                else:  # punctuation: the callbacks drop it, so no object is made
-                    token = kind
+                else:  # punctuation: the callbacks drop it; its match (made already)
+                    token = m  # says where it stands, should a shape error need it
             else:
                 if not build:
                     return states
@@ -239,7 +260,10 @@ class Machine:
                     if n:
                         del states[-n:]
                         del values[-n:]
-                    push_value(callback(children) if build else None)
+                    try:
+                        push_value(callback(children) if build else None)
+                    except ShapeError as error:
+                        raise ShapeFailure(_operator_at(children, m, size), error) from None
                 row = actions[states[-1]]
                 push_state(row[origin])
                 row = actions[states[-1]]
@@ -268,11 +292,17 @@ class BracketBlanks:
 
     always_accept = ()
 
+    def __init__(self) -> None:
+        self.operator = 0  # the offset of the last operator read: where a shape error is
+
     def process(self, stream: Iterator[Any]) -> Iterator[Any]:
         new = PlacedToken.new_borrow_pos
         depth = 0  # open brackets
+        self.operator = 0
         for token in stream:
             kind = token.type
+            if kind in _OPERATORS:
+                self.operator = token.start_pos
             if kind == SEP:
                 if depth and ";" not in token:
                     continue
@@ -298,6 +328,8 @@ class LarkLoop:
 
         try:
             return self.lark.parse(text)
+        except ShapeError as error:  # at the last operator read: the machine's, mostly
+            raise ShapeFailure(self.lark.options.postlex.operator, error) from None
         except UnexpectedCharacters as error:
             pos = error.pos_in_stream
             raise SyntaxFailure(pos, None, self._expected_at(text, pos)) from None

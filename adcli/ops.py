@@ -66,12 +66,17 @@ class Op:
     - ``kink``: where its derivative jumps and adcli's convention there.
     - ``why``/``why_partial``: why a finite input gave a non-finite value or partial.
     - ``domain``: where it is smooth, for the table-driven tests.
+    - ``shape``: the rule giving its shape from its inputs' shapes and its attrs
+      (None: elementwise, numpy broadcasting); ``vjp``/``jvp``: reverse and forward
+      rules of an op that is not elementwise (then ``partials`` is empty);
+      ``internal``: made by transforms only (``sum_to``), not named in the language.
     """
 
     __slots__ = (
         "name", "arity", "scalar", "numpy", "kernel", "complex", "partials", "symbol",
         "precedence", "glyph", "latex", "inline", "also", "sugar", "callable", "kink",
-        "why", "why_partial", "domain", "_elementwise",
+        "why", "why_partial", "domain", "shape", "vjp", "jvp", "internal", "through",
+        "_elementwise",
     )  # fmt: skip
 
     def __init__(
@@ -96,12 +101,25 @@ class Op:
         why: Callable[..., str | None] = lambda *args: None,
         why_partial: Callable[..., str | None] = lambda *args: None,
         domain: tuple[float, float] = (-3.0, 3.0),
+        shape: Callable[..., tuple] | None = None,
+        vjp: Callable[..., list] | None = None,
+        jvp: Callable[..., int] | None = None,
+        internal: bool = False,
+        through: bool = False,
     ) -> None:
         self.name, self.arity, self.scalar, self.partials = name, arity, scalar, partials
         self.numpy, self.kernel, self.complex = numpy, kernel, complex
         self.symbol, self.precedence, self.glyph, self.latex = symbol, precedence, glyph, latex
         self.inline, self.also, self.sugar, self.callable = inline, also, sugar or {}, callable
         self.kink, self.why, self.why_partial, self.domain = kink, why, why_partial, domain
+        self.shape = shape  # (input shapes, attrs) -> shape; None: elementwise, broadcast
+        # Ops that are not elementwise give, instead of partials, their vector-Jacobian
+        # product (g, adjoint, inputs, node, attrs) -> a contribution per input (None:
+        # no derivative through it) and their Jacobian-vector product (g, tangents,
+        # inputs, node, attrs) -> the node's tangent (tangents: a node or None each).
+        self.vjp, self.jvp = vjp, jvp
+        self.internal = internal  # made by transforms only; no name in the language
+        self.through = through  # on numbers it is its first input (sum(x) is x)
         self._elementwise = None  # made at the first array call, without numpy or kernel
 
     def array(self, np: Any) -> Callable[..., Any]:
@@ -115,6 +133,12 @@ class Op:
         if self._elementwise is None:
             self._elementwise = kernels.elementwise(self.scalar)
         return self._elementwise
+
+    @property
+    def elementwise(self) -> bool:
+        """Each element of its value depends on the same element of its inputs: the
+        numbers' ops. The others (``@``, ``sum``) are array ops, with vjp/jvp rules."""
+        return self.vjp is None
 
     @property
     def kinks(self) -> tuple[float, ...]:
@@ -391,11 +415,140 @@ _FUNCTIONS = [
        numpy="hypot", complex=lambda a, b: cmath.sqrt(a * a + b * b), domain=(0.5, 3.0)),
 ]  # fmt: skip
 
-OPS: dict[str, Op] = {op.name: op for op in _INFIX + _FUNCTIONS}
+# --- arrays (SPEC §10): ops that are not elementwise -----------------------------
+
+
+def _axis(shape: tuple, axis: int | None) -> int | None:
+    """An axis of ``shape`` counted from 0 (-1 is the last), or a ShapeError."""
+    from .errors import ShapeError
+
+    if axis is None:
+        return None
+    if not -len(shape) <= axis < len(shape):
+        raise ShapeError(f"axis {axis} is not an axis of a value of shape {_text(shape)}")
+    return axis % len(shape)
+
+
+def _text(shape: tuple) -> str:
+    return "[" + ", ".join("rows" if d is None else str(d) for d in shape) + "]"
+
+
+def _reduced(shapes: list, axis: int | None) -> tuple:
+    (shape,) = shapes
+    axis = _axis(shape, axis)
+    return () if axis is None else shape[:axis] + shape[axis + 1 :]
+
+
+def _matmul_shape(shapes: list, attrs: Any) -> tuple:
+    from .errors import ShapeError
+
+    a, b = shapes
+    if not a or not b or len(a) > 2 or len(b) > 2:
+        raise ShapeError(f"@ takes vectors and matrices, not shapes {_text(a)} and {_text(b)}")
+    k, k2 = a[-1], b[0] if len(b) == 1 else b[-2]
+    if k != k2:
+        hint = ": did you mean transpose(...)?" if len(a) == 2 and len(b) == 2 else ""
+        raise ShapeError(f"shapes {_text(a)} and {_text(b)} don't fit for @ "
+                         f"({_dim(k)} ≠ {_dim(k2)}){hint}")  # fmt: skip
+    return a[:-1] + b[1:] if len(b) == 2 else a[:-1]
+
+
+def _dim(d: int | None) -> str:
+    return "rows" if d is None else str(d)
+
+
+def _matmul_vjp(g: Any, adj: int, a: int, b: int, out: int, attrs: Any) -> list:
+    """∂/∂A = adj @ Bᵀ, ∂/∂B = Aᵀ @ adj, with vectors as numpy's matmul takes them."""
+    ra, rb = len(g.shape[a]), len(g.shape[b])
+    t = g.transpose
+    if ra == 2 and rb == 2:
+        return [g.matmul(adj, t(b)), g.matmul(t(a), adj)]
+    if ra == 1 and rb == 2:  # out[m] = Σk a[k] B[k, m]
+        return [g.matmul(b, adj), g.call("outer", a, adj)]
+    if ra == 2 and rb == 1:  # out[n] = Σk A[n, k] b[k]
+        return [g.call("outer", adj, b), g.matmul(t(a), adj)]
+    return [g.mul(adj, b), g.mul(adj, a)]  # a dot product
+
+
+def _over_axis(name: str) -> Callable[..., int]:
+    """``sum(a, k)``: the reduction over axis ``k``, an integer constant."""
+
+    def build(g: Any, a: int, k: int) -> int:
+        from .errors import ShapeError
+
+        axis = g.value[k]
+        if axis is None or axis != int(axis):
+            raise ShapeError(f"the axis of {name}(a, axis) must be an integer constant",
+                             hint=f"write {name}(a, 0) or {name}(a, 1)")  # fmt: skip
+        return g.call_with(name, _axis(g.shape[a], int(axis)), a)
+
+    return build
+
+
+def _spread_back(g: Any, adj: int, x: int, axis: int | None) -> int:
+    """The adjoint of a reduction over ``axis`` of ``x``, spread back over x's shape."""
+    return g.call_with("spread", axis, adj, x)
+
+
+_ARRAYS = [
+    Op("matmul", 2, operator.matmul, (), numpy="matmul", symbol="@", precedence=PREC_MUL,
+       glyph="@", latex=r"\,", shape=_matmul_shape, vjp=_matmul_vjp,
+       jvp=lambda g, t, a, b, o, attrs: _sum_of(g, [
+           g.matmul(t[0], b) if t[0] is not None else None,
+           g.matmul(a, t[1]) if t[1] is not None else None])),
+    Op("transpose", 1, lambda a: a, (), numpy="transpose", through=True,
+       shape=lambda shapes, attrs: tuple(reversed(shapes[0])),
+       vjp=lambda g, adj, a, o, attrs: [g.transpose(adj)],
+       jvp=lambda g, t, a, o, attrs: g.transpose(t[0])),
+    Op("sum", 1, lambda a: a, (), kernel="total", through=True, sugar={2: _over_axis("sum")},
+       shape=lambda shapes, axis: _reduced(shapes, axis),
+       vjp=lambda g, adj, a, o, axis: [_spread_back(g, adj, a, _axis(g.shape[a], axis))],
+       jvp=lambda g, t, a, o, axis: g.call_with("sum", axis, t[0])),
+    Op("mean", 1, lambda a: a, (), kernel="average", through=True,
+       sugar={2: _over_axis("mean")},
+       shape=lambda shapes, axis: _reduced(shapes, axis),
+       vjp=lambda g, adj, a, o, axis: [g.div(_spread_back(g, adj, a, _axis(g.shape[a], axis)),
+                                             g.call_with("count", axis, a))],
+       jvp=lambda g, t, a, o, axis: g.call_with("mean", axis, t[0])),
+    # What the transforms make: sums down to a shape, spreads back, counts.
+    Op("sum_to", 2, lambda x, ref: x, (), kernel="sum_to", internal=True, through=True,
+       shape=lambda shapes, attrs: shapes[1],
+       vjp=lambda g, adj, x, ref, o, attrs: [g.call_with("spread", None, adj, x), None],
+       jvp=lambda g, t, x, ref, o, attrs: g.call("sum_to", t[0], ref)),
+    Op("spread", 2, lambda y, ref: y, (), kernel="spread", internal=True, through=True,
+       shape=lambda shapes, attrs: shapes[1],
+       vjp=lambda g, adj, y, ref, o, axis: [
+           g.call_with("sum", axis, adj) if axis is not None else g.call("sum_to", adj, y), None],
+       jvp=lambda g, t, y, ref, o, axis: g.call_with("spread", axis, t[0], ref)),
+    Op("count", 1, lambda a: 1.0, (), kernel="count", internal=True,
+       shape=lambda shapes, attrs: (),
+       vjp=lambda g, adj, a, o, attrs: [None], jvp=lambda g, t, a, o, attrs: None),
+    Op("outer", 2, lambda a, b: a * b, (), numpy="outer", internal=True,
+       shape=lambda shapes, attrs: (shapes[0][0], shapes[1][0]),
+       vjp=lambda g, adj, a, b, o, attrs: [g.matmul(adj, b), g.matmul(g.transpose(adj), a)],
+       jvp=lambda g, t, a, b, o, attrs: _sum_of(g, [
+           g.call("outer", t[0], b) if t[0] is not None else None,
+           g.call("outer", a, t[1]) if t[1] is not None else None])),
+]  # fmt: skip
+
+
+def _sum_of(g: Any, nodes: list) -> int | None:
+    present = [n for n in nodes if n is not None]
+    if not present:
+        return None
+    total = present[0]
+    for n in present[1:]:
+        total = g.add(total, n)
+    return total
+
+
+OPS: dict[str, Op] = {op.name: op for op in _INFIX + _FUNCTIONS + _ARRAYS}
 
 # Functions a user may call by name, with the arities they accept.
 FUNCTIONS: dict[str, tuple[int, ...]] = {
-    op.name: (op.arity, *op.sugar) for op in OPS.values() if op.symbol is None or op.callable
+    op.name: (op.arity, *op.sugar)
+    for op in OPS.values()
+    if (op.symbol is None or op.callable) and not op.internal
 }
 
 # Names other tools give adcli's functions, for the "did you mean …?" hint.

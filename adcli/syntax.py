@@ -92,9 +92,9 @@ class _Builder:
     separator token after it, from which its place in the text follows.
     """
 
-    def reset(self, text: str) -> None:
+    def reset(self, text: str, shapes: dict[str, tuple] | None = None) -> None:
         self.text = text
-        self.graph = Graph()
+        self.graph = Graph(shapes)  # the free variables that are arrays (data columns)
         self.assigned: dict[str, int] = {}
         self.free: set[str] = set()
         self.read: set[str] = set()  # assigned names read by a later statement
@@ -248,6 +248,9 @@ class _Builder:
     def div(self, c):
         return self.graph.div(c[0], c[1])
 
+    def matmul(self, c):
+        return self.graph.matmul(c[0], c[1])
+
     def neg(self, c):
         return self.graph.neg(c[0])
 
@@ -321,7 +324,7 @@ _FORMULAS = {
 
 _TERMINAL_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'",
-    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'**'",
+    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'**'", "AT": "'@'",
     "COMMA": "','", "EQUAL": "'='", "SEP": "';' or a new line",
     "$END": "the end of the input",
 }  # fmt: skip
@@ -418,15 +421,16 @@ def _parse_error(text: str, failure) -> ParseError:
     return ParseError(f"unexpected {what}", text, line, column, _expected(expected))
 
 
-def parse(text: str) -> Program:
-    """Parse a text into a program: its graph, outputs and free variables."""
+def parse(text: str, shapes: dict[str, tuple] | None = None) -> Program:
+    """Parse a text into a program: its graph, outputs and free variables; ``shapes``
+    gives the free variables that are arrays (the rest are numbers)."""
     global _parser
     from .lalr import Machine
 
     if _parser is None:
         _parser = _make_parser()
     try:
-        return _run(_parser, text)
+        return _run(_parser, text, shapes)
     except (LookupError, TypeError, AttributeError):
         if not isinstance(_parser[0], Machine):
             raise
@@ -434,20 +438,23 @@ def parse(text: str) -> Program:
     # Lark's own loop parses the text, it takes over (a fault of the builder's own
     # is raised again by Lark's loop, and the machine stays).
     fallback = _make_parser(fast=False)
-    program = _run(fallback, text)
+    program = _run(fallback, text, shapes)
     _parser = fallback
     return program
 
 
-def _run(parser, text: str) -> Program:
-    from .lalr import SyntaxFailure
+def _run(parser, text: str, shapes: dict[str, tuple] | None = None) -> Program:
+    from .lalr import ShapeFailure, SyntaxFailure
 
     loop, builder = parser
-    builder.reset(text)
+    builder.reset(text, shapes)
     try:
         outputs = loop.run(text)
     except SyntaxFailure as failure:
         raise _parse_error(text, failure) from None
+    except ShapeFailure as failure:  # shapes that do not fit: the caret under the operator
+        line, column = _position(text, failure.pos)
+        raise ParseError(failure.error.message, text, line, column, failure.error.hint) from None
     finally:
         graph, builder.graph = builder.graph, None  # the next parse starts afresh
     return Program(text, graph, list(outputs), builder.warnings)

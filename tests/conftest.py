@@ -13,6 +13,7 @@ import pytest
 from hypothesis import settings
 
 from adcli.cli import main
+from adcli.ops import FUNCTIONS, OPS
 
 # Two tiers (pyproject.toml): plain `pytest` leaves out the tests marked `slow`, and
 # `-m slow` runs only them. Two Hypothesis profiles, chosen by ADCLI_HYPOTHESIS_PROFILE:
@@ -149,3 +150,9 @@ def compile_latex(tmp_path, body: str, preamble: str = "") -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:]
     assert (tmp_path / "t.pdf").read_bytes()[:4] == b"%PDF"
+
+
+# The ops of numbers (elementwise), which the scalar oracles (sympy, differences,
+# codegen's scalar module) test; the array ops have an oracle of their own.
+NUMBER_OPS = sorted(name for name, op in OPS.items() if op.elementwise and not op.internal)
+NUMBER_FUNCTIONS = {name: arities for name, arities in FUNCTIONS.items() if OPS[name].elementwise}

@@ -6,6 +6,7 @@ import json
 import math
 
 import pytest
+from conftest import NUMBER_OPS
 
 import adcli
 from adcli.ops import OPS
@@ -80,7 +81,8 @@ def test_check_disagrees_on_a_wrong_tolerance_and_names_missing_complex_extensio
 
 
 def test_complex_step_matches_the_gradient_for_every_analytic_op():
-    for name, op in OPS.items():
+    for name in NUMBER_OPS:
+        op = OPS[name]
         if op.complex is None:
             continue
         lo, hi = op.domain
@@ -188,7 +190,7 @@ def test_diff_of_the_seed_parses_back_and_matches_sympy(run, order):
         assert f(x=x) == pytest.approx(want, rel=1e-9, abs=1e-12), (order, x)
 
 
-@pytest.mark.parametrize("name", sorted(OPS))
+@pytest.mark.parametrize("name", NUMBER_OPS)
 def test_diff_of_every_primitive_matches_sympy(run, name):
     op = OPS[name]
     if op.symbol is not None:

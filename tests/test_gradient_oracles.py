@@ -20,6 +20,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import NUMBER_FUNCTIONS, NUMBER_OPS
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -271,7 +272,7 @@ def _const_in(domain: tuple[float, float]) -> float:
 
 def build_cases() -> list[Case]:
     cases = []
-    for name, arities in FUNCTIONS.items():
+    for name, arities in NUMBER_FUNCTIONS.items():
         sym = SYMPY[name]
         for arity in arities:
             if arity == 1:
@@ -355,10 +356,11 @@ CASES = build_cases()
 
 def test_every_primitive_has_an_oracle_and_a_case():
     """A new row in the op table without a sympy oracle or a test case fails here."""
-    assert set(FUNCTIONS) <= set(SYMPY), sorted(set(FUNCTIONS) - set(SYMPY))
+    assert set(NUMBER_FUNCTIONS) <= set(SYMPY), sorted(set(NUMBER_FUNCTIONS) - set(SYMPY))
     tested = {c.text.split("(")[0] for c in CASES}
-    assert set(FUNCTIONS) <= tested, sorted(set(FUNCTIONS) - tested)
-    assert set(OPS) <= set(FUNCTIONS) | set(OPERATORS), sorted(set(OPS) - set(FUNCTIONS))
+    assert set(NUMBER_FUNCTIONS) <= tested, sorted(set(NUMBER_FUNCTIONS) - tested)
+    numbers = set(NUMBER_OPS)
+    assert numbers <= set(NUMBER_FUNCTIONS) | set(OPERATORS), sorted(numbers - set(FUNCTIONS))
     for case in CASES:
         assert len(case.points) >= 4, case.id  # the filters left enough points
 
@@ -509,8 +511,8 @@ LEAVES = [
 ]
 
 KINKED = {name for name, op in OPS.items() if op.kink and op.arity == 1}
-UNARY = sorted(n for n, ar in FUNCTIONS.items() if 1 in ar)
-BINARY = sorted(n for n, ar in FUNCTIONS.items() if 2 in ar)
+UNARY = sorted(n for n, ar in NUMBER_FUNCTIONS.items() if 1 in ar)
+BINARY = sorted(n for n, ar in NUMBER_FUNCTIONS.items() if 2 in ar)
 CONST_EXPONENTS = [("2", 2), ("3", 3), ("4", 4), ("-1", -1), ("-2", -2), ("0.5", 0.5),
                    ("1.5", 1.5), ("-0.5", -0.5)]  # fmt: skip
 

@@ -15,12 +15,12 @@ import lark as lark_module
 import pytest
 import test_language as language
 import test_settled_by_use as settled
+from conftest import NUMBER_FUNCTIONS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adcli import lalr, syntax
 from adcli.errors import AdcliError
-from adcli.ops import FUNCTIONS
 
 # --- both loops, side by side --------------------------------------------------------
 
@@ -44,6 +44,8 @@ def outcome(parser, text: str):
         found = None if token is None else (token.type, token.pos, str(token))
         message = syntax._parse_error(text, failure).render()
         return "syntax", failure.pos, found, failure.expected, message
+    except lalr.ShapeFailure as failure:  # Lark's loop places it at the last operator read
+        return "shape", str(failure.error)
     except AdcliError as error:  # the builder's own: an assignment twice, an arity
         return "error", type(error).__name__, str(error)
     g = builder.graph
@@ -107,8 +109,8 @@ PIECES = [
     "^", "(", ")", ",", ";", "=", "#c\n", "\n", " ", "\t", "sin(", "log(", "atan2(", "sin",
     "$", "²", "×", "[", "a=", "t=", "x(", ")(", "\n)", "(\n", ";\n", "\n;", "x,",
 ]  # fmt: skip
-UNARY = sorted(name for name, arities in FUNCTIONS.items() if 1 in arities)
-BINARY = sorted(name for name, arities in FUNCTIONS.items() if 2 in arities)
+UNARY = sorted(name for name, arities in NUMBER_FUNCTIONS.items() if 1 in arities)
+BINARY = sorted(name for name, arities in NUMBER_FUNCTIONS.items() if 2 in arities)
 BREAK = st.sampled_from(["", " ", "\n", "\n  ", " # note\n"])  # inside brackets: blanks
 
 
