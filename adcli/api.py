@@ -12,6 +12,7 @@ from .errors import BindingError, EvaluationError, UsageError, no_value, not_a_v
 from .evaluate import Compiled
 from .graph import without_gc
 from .ops import CONSTANTS
+from .params import Init, start_values
 from .syntax import Program, parse
 
 
@@ -76,6 +77,7 @@ class Expression:
         self._jacobian: list[list[int]] | None = None
         self._numbers: dict[int, int] | None = None
         self._labels = None  # printing.Labels, made for the first table
+        self._starts: dict[int, dict[str, Any]] = {}  # declared params' start values by seed
 
     # --- what it is -----------------------------------------------------------
 
@@ -91,6 +93,17 @@ class Expression:
     def warnings(self) -> list[str]:
         """What is legal but probably a mistake: an assignment that nothing reads."""
         return self.program.warnings
+
+    @property
+    def params(self) -> dict[str, Init]:
+        """The params the program declares (``param W = glorot(3, 2)``), in order."""
+        return self.program.params
+
+    def start_values(self, seed: int = 0) -> dict[str, Any]:
+        """Each declared param's start value, drawn from ``seed`` (the same each time)."""
+        if seed not in self._starts:
+            self._starts[seed] = start_values(self.params, seed)
+        return self._starts[seed]
 
     def _params(self) -> list[int]:
         return list(self.graph.variables.values())
@@ -299,6 +312,8 @@ class Expression:
                 raise BindingError(f"{name} is given twice: by position and by name")
             bound[name] = value
         for name in variables:
+            if name not in bound and name in self.params:
+                bound[name] = self.start_values()[name]  # a declared param: its start
             if name not in bound:
                 raise no_value(name)
         return [_number_or_array(name, bound[name]) for name in variables]

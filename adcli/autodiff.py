@@ -58,8 +58,11 @@ def reverse(g: Graph, output: int, wrt: list[int]) -> Gradient:
         if node == output:
             adjoint = g.const(1.0)
         else:
+            terms = grad.contributions.get(node)
+            if terms is None:  # read only by ops with no derivative (argmax, labels)
+                grad.adjoint[node] = g.const(0.0)
+                continue
             start = len(ops)
-            terms = grad.contributions[node]
             adjoint = terms[0][1]
             for _, term in terms[1:]:
                 adjoint = g.add(adjoint, term)
@@ -118,7 +121,11 @@ def forward(g: Graph, outputs: list[int], variable: int) -> Tangents:
     result = Tangents(variable)
     needed = g.ancestors(outputs)
     reaches = g.descendants([variable])
-    result.tangent[variable] = g.const(1.0)
+    # The direction: 1 in every element of the variable (an array's tangent has its shape)
+    seed = g.const(1.0)
+    if g.shape[variable] != ():
+        seed = g.call_with("spread", None, seed, variable)
+    result.tangent[variable] = seed
     ops = g.op
     for node in range(max(outputs, default=-1) + 1):
         if not (needed[node] and reaches[node]) or ops[node] in (VAR, CONST):
@@ -140,6 +147,10 @@ def forward(g: Graph, outputs: list[int], variable: int) -> Tangents:
             result.partial[(node, i)] = partial
             term = g.mul(partial, result.tangent[arg])
             total = term if total is None else g.add(total, term)
+        if total is None:
+            continue  # its inputs' tangents all stopped (argmax, one_hot): zero
+        if not g.numbers and g.shape[total] != g.shape[node]:  # a broadcast input's tangent
+            total = g.call_with("spread", None, total, node)
         result.tangent[node] = total
     return result
 

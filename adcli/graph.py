@@ -151,7 +151,8 @@ class Graph:
         if self.numbers and op in _ELEMENTWISE:
             value = self.value
             if value[args[0]] is not None and (len(args) == 1 or value[args[1]] is not None):
-                return self._fold(op, args)
+                if len(args) < 3 or value[args[2]] is not None:  # where(c, a, b)
+                    return self._fold(op, args)
             return self._node(op, args)
         return self.call_with(op, None, *args)
 
@@ -162,14 +163,13 @@ class Graph:
         on_numbers = all(s == SCALAR for s in shapes)
         if on_numbers and spec.elementwise:
             return self._on_numbers(op, args)
-        if on_numbers and spec.through and attrs is None:
-            return args[0]  # sum(x), transpose(x) of a number: x
+        if on_numbers and spec.on_numbers is not None:
+            return spec.on_numbers(self, *args)  # sum(x) of a number is x, softmax(x) is 1
         out = spec.shape(shapes, attrs) if spec.shape else broadcast(*shapes)
         return self._array_node(op, args, attrs, out)
 
     def _on_numbers(self, op: str, args: tuple[int, ...]) -> int:
-        value = self.value
-        if value[args[0]] is not None and (len(args) == 1 or value[args[1]] is not None):
+        if all(self.value[a] is not None for a in args):
             return self._fold(op, args)
         return self._node(op, args)
 

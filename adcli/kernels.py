@@ -51,6 +51,33 @@ def xlogy(x, y, out=None):
     return out
 
 
+def _as_numbers(ufunc):
+    """A comparison ufunc giving 1.0/0.0 floats instead of booleans."""
+
+    def compare(a, b, out=None):
+        if out is None:
+            return ufunc(a, b).astype(np.float64)
+        return ufunc(a, b, out=out)  # into a float buffer: True is 1.0
+
+    return compare
+
+
+less = _as_numbers(np.less)
+less_equal = _as_numbers(np.less_equal)
+greater = _as_numbers(np.greater)
+greater_equal = _as_numbers(np.greater_equal)
+equal = _as_numbers(np.equal)
+not_equal = _as_numbers(np.not_equal)
+
+
+def where(c, a, b, out=None):
+    result = np.where(np.not_equal(c, 0.0), a, b)
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
 def elementwise(scalar):
     """``scalar`` applied to every element, for an op with neither a numpy function
     nor a kernel of its own (a scalar form that never raises, as math.erfc)."""
@@ -101,3 +128,97 @@ def spread(y, ref, axis=None, out=None):
     if axis is not None:
         y = np.expand_dims(y, axis)
     return np.broadcast_to(y, np.shape(ref))
+
+
+def index(a, subscripts, out=None):
+    return np.asarray(a)[_subscripts(subscripts)]
+
+
+def unindex(y, ref, subscripts, out=None):
+    """``y`` put where ``ref[subscripts]`` came from, zeros elsewhere: index's adjoint."""
+    z = np.zeros(np.shape(ref))
+    z[_subscripts(subscripts)] = y
+    return z
+
+
+def _subscripts(subscripts):
+    return tuple(slice(*s) if isinstance(s, tuple) else s for s in subscripts)
+
+
+def first_max(a, axis=None, out=None):
+    """1.0 at the first maximum of ``a`` over ``axis``, else 0.0: where the gradient
+    of amax goes (the first at a tie)."""
+    return _first(a, np.argmax(a, axis=axis), axis)
+
+
+def first_min(a, axis=None, out=None):
+    return _first(a, np.argmin(a, axis=axis), axis)
+
+
+def _first(a, at, axis):
+    a = np.asarray(a)
+    mask = np.zeros(a.shape)
+    if axis is None:
+        mask.flat[at] = 1.0
+    else:
+        np.put_along_axis(mask, np.expand_dims(at, axis), 1.0, axis)
+    return mask
+
+
+def amax(a, axis=None, out=None):
+    return np.max(a, axis=axis)
+
+
+def amin(a, axis=None, out=None):
+    return np.min(a, axis=axis)
+
+
+def argmax(a, axis=None, out=None):
+    return np.argmax(a, axis=axis).astype(np.float64)
+
+
+def logsumexp(a, axis=None, out=None):
+    """log Σ exp(a) over ``axis``, with the maximum taken out so nothing overflows."""
+    a = np.asarray(a)
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)  # all -inf (or an inf): nothing to take out
+    total = np.sum(np.exp(a - m), axis=axis, keepdims=True)
+    return np.squeeze(np.log(total) + m, axis=axis)
+
+
+def softmax(a, axis=None, out=None):
+    a = np.asarray(a)
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(a, axis=None, out=None):
+    a = np.asarray(a)
+    shifted = a - np.max(a, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def _labels(labels, k):
+    """Class labels as indices, or an error naming a label that is not one of 0..k-1."""
+    from .errors import BindingError
+
+    labels = np.asarray(labels)
+    index = labels.astype(np.int64)
+    bad = (index != labels) | (index < 0) | (index >= k)
+    if bad.any():
+        raise BindingError(f"a class label must be a whole number from 0 to {k - 1}, "
+                           f"not {float(labels[bad].flat[0]):g}")  # fmt: skip
+    return index
+
+
+def one_hot(labels, k, out=None):
+    return np.eye(k)[_labels(labels, k)]
+
+
+def xent(z, labels, out=None):
+    """Softmax cross-entropy of logits ``z`` (classes on the last axis) against
+    integer ``labels``: logsumexp(z) − z[label], per row."""
+    z = np.asarray(z)
+    index = _labels(labels, z.shape[-1])
+    picked = np.take_along_axis(z, index[..., None], axis=-1)[..., 0]
+    return logsumexp(z, axis=-1) - picked

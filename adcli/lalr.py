@@ -33,7 +33,8 @@ _IGNORED, _SEPARATOR, _OPENS, _CLOSES = "ignored", "separator", "opens", "closes
 _OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "POW", "AT"})
 # A program that every rule of the grammar takes part in, and one cut short: the
 # machine must accept the first and not the second, or Lark's loop is used.
-_PROBES = (("# a probe\na = -x*2/y + f(x, 1)**+2 - (3)\nb = g(\n); a, b\n", True),
+_PROBES = (("# a probe\nparam v = 1\nparam W = zeros(2, 2)\n"
+            "a = -x*2/y + f(x, 1)**+2 - (3) @ W[0, 1:2:1, :]\nb = g(\n); a < b, b\n", True),
            ("f(x,\n1) +", False))  # fmt: skip
 
 

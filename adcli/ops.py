@@ -21,7 +21,7 @@ from typing import Any
 Partial = Callable[..., int]
 
 # Printing precedence, loosest first; calls and atoms bind tightest.
-PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 1, 2, 3, 4, 5
+PREC_CMP, PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW, PREC_ATOM = 0, 1, 2, 3, 4, 5
 
 
 class Kink:
@@ -69,14 +69,16 @@ class Op:
     - ``shape``: the rule giving its shape from its inputs' shapes and its attrs
       (None: elementwise, numpy broadcasting); ``vjp``/``jvp``: reverse and forward
       rules of an op that is not elementwise (then ``partials`` is empty);
-      ``internal``: made by transforms only (``sum_to``), not named in the language.
+      ``internal``: made by transforms only (``sum_to``), not named in the language;
+      ``on_numbers``: what it is when every input is a number; ``arities``: what a
+      call may give it when that is not its arity and its sugar's.
     """
 
     __slots__ = (
         "name", "arity", "scalar", "numpy", "kernel", "complex", "partials", "symbol",
         "precedence", "glyph", "latex", "inline", "also", "sugar", "callable", "kink",
-        "why", "why_partial", "domain", "shape", "vjp", "jvp", "internal", "through",
-        "_elementwise",
+        "why", "why_partial", "domain", "shape", "vjp", "jvp", "internal", "on_numbers",
+        "_arities", "_elementwise",
     )  # fmt: skip
 
     def __init__(
@@ -105,7 +107,8 @@ class Op:
         vjp: Callable[..., list] | None = None,
         jvp: Callable[..., int] | None = None,
         internal: bool = False,
-        through: bool = False,
+        on_numbers: Callable[..., int] | None = None,
+        arities: tuple[int, ...] | None = None,
     ) -> None:
         self.name, self.arity, self.scalar, self.partials = name, arity, scalar, partials
         self.numpy, self.kernel, self.complex = numpy, kernel, complex
@@ -119,7 +122,10 @@ class Op:
         # inputs, node, attrs) -> the node's tangent (tangents: a node or None each).
         self.vjp, self.jvp = vjp, jvp
         self.internal = internal  # made by transforms only; no name in the language
-        self.through = through  # on numbers it is its first input (sum(x) is x)
+        # What it is when every input is a number (sum(x) is x, softmax(x) is 1), as a
+        # graph rule (g, *inputs) -> node; None: its shape rule decides
+        self.on_numbers = on_numbers
+        self._arities = arities  # what the language takes, when not (arity, *sugar)
         self._elementwise = None  # made at the first array call, without numpy or kernel
 
     def array(self, np: Any) -> Callable[..., Any]:
@@ -133,6 +139,11 @@ class Op:
         if self._elementwise is None:
             self._elementwise = kernels.elementwise(self.scalar)
         return self._elementwise
+
+    @property
+    def arities(self) -> tuple[int, ...]:
+        """The numbers of arguments a call may give it (``log(x)``, ``log(x, b)``)."""
+        return self._arities or tuple(sorted({self.arity, *self.sugar}))
 
     @property
     def elementwise(self) -> bool:
@@ -178,6 +189,10 @@ def _min(a: float, b: float) -> float:
 
 def _max(a: float, b: float) -> float:
     return a if a >= b else b if b > a else a + b
+
+
+def _where(c: float, a: float, b: float) -> float:
+    return a if c != 0.0 else b
 
 
 def _xlogy(x: float, y: float) -> float:
@@ -321,6 +336,30 @@ _INFIX = [
        why_partial=_why_pow_partial, domain=(0.5, 2.0)),
 ]  # fmt: skip
 
+
+def _comparison(name: str, symbol: str, test: Callable[[float, float], bool], ufunc: str) -> Op:
+    """``a < b`` and its kind: 1.0 or 0.0, derivative 0 (the jump has none)."""
+    jump = Kink(
+        "adcli takes the derivative 0 there too",
+        at=lambda a, b: a == b,
+        where="its two sides are equal, where its value jumps",
+    )
+    return Op(name, 2, lambda a, b: float(test(a, b)), (_c(0.0), _c(0.0)), kernel=ufunc,
+              symbol=symbol, precedence=PREC_CMP, glyph=symbol, kink=jump,
+              latex={"<=": r"\le", ">=": r"\ge", "!=": r"\ne"}.get(symbol),
+              inline=f"float({{0}} {symbol} {{1}})")  # fmt: skip
+
+
+COMPARISONS = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne"}
+_COMPARE = [
+    _comparison("lt", "<", operator.lt, "less"),
+    _comparison("le", "<=", operator.le, "less_equal"),
+    _comparison("gt", ">", operator.gt, "greater"),
+    _comparison("ge", ">=", operator.ge, "greater_equal"),
+    _comparison("eq", "==", operator.eq, "equal"),
+    _comparison("ne", "!=", operator.ne, "not_equal"),
+]
+
 _FUNCTIONS = [
     Op("sin", 1, math.sin, (lambda g, x, o: g.call("cos", x),), numpy="sin",
        complex=cmath.sin, latex=r"\sin"),
@@ -402,8 +441,11 @@ _FUNCTIONS = [
     Op("erfc", 1, math.erfc,
        (lambda g, x, o: g.mul(g.const(-2.0 / math.sqrt(math.pi)),
                               g.call("exp", g.neg(_square(g, x)))),)),
-    Op("min", 2, _min, _first_wins("le"), numpy="minimum", kink=_tie("min")),
-    Op("max", 2, _max, _first_wins("ge"), numpy="maximum", kink=_tie("max")),
+    # one argument: over every element (SPEC §10), as amin/amax
+    Op("min", 2, _min, _first_wins("le"), numpy="minimum", kink=_tie("min"),
+       sugar={1: lambda g, a: g.call_with("amin", None, a)}),
+    Op("max", 2, _max, _first_wins("ge"), numpy="maximum", kink=_tie("max"),
+       sugar={1: lambda g, a: g.call_with("amax", None, a)}),
     Op("xlogy", 2, _xlogy, (lambda g, x, y, o: g.call("log", y), lambda g, x, y, o: g.div(x, y)),
        kernel="xlogy", complex=lambda x, y: x * cmath.log(y), why=_why_xlogy,
        domain=(0.5, 3.0)),
@@ -413,24 +455,43 @@ _FUNCTIONS = [
        numpy="arctan2", domain=(0.5, 3.0)),
     Op("hypot", 2, math.hypot, (lambda g, a, b, o: g.div(a, o), lambda g, a, b, o: g.div(b, o)),
        numpy="hypot", complex=lambda a, b: cmath.sqrt(a * a + b * b), domain=(0.5, 3.0)),
+    Op("where", 3, _where,
+       (_c(0.0), lambda g, c, a, b, o: g.call("ne", c, g.const(0.0)),
+        lambda g, c, a, b, o: g.call("eq", c, g.const(0.0))), kernel="where",
+       kink=Kink("adcli takes the derivative in c as 0 there too", at=lambda c, a, b: c == 0.0,
+                 where="its condition is 0, where it switches from a to b")),
 ]  # fmt: skip
 
 # --- arrays (SPEC §10): ops that are not elementwise -----------------------------
+#
+# Their rows give, instead of partials, a shape rule, a vector-Jacobian product
+# (vjp) and a Jacobian-vector product (jvp), written with the graph builder as the
+# partials are (so they differentiate again); ``attrs`` is what the op takes besides
+# its inputs (an axis: an int, or None for every element), and ``on_numbers`` what it
+# is when every input is a number (sum(x) is x, softmax(x) is 1).
 
 
-def _axis(shape: tuple, axis: int | None) -> int | None:
-    """An axis of ``shape`` counted from 0 (-1 is the last), or a ShapeError."""
+def _shape_error(message: str, hint: str | None = None) -> Exception:
     from .errors import ShapeError
 
-    if axis is None:
-        return None
-    if not -len(shape) <= axis < len(shape):
-        raise ShapeError(f"axis {axis} is not an axis of a value of shape {_text(shape)}")
-    return axis % len(shape)
+    return ShapeError(message, hint)
 
 
 def _text(shape: tuple) -> str:
     return "[" + ", ".join("rows" if d is None else str(d) for d in shape) + "]"
+
+
+def _dim(d: int | None) -> str:
+    return "rows" if d is None else str(d)
+
+
+def _axis(shape: tuple, axis: int | None) -> int | None:
+    """An axis of ``shape`` counted from 0 (-1 is the last), or a ShapeError."""
+    if axis is None:
+        return None
+    if not -len(shape) <= axis < len(shape):
+        raise _shape_error(f"axis {axis} is not an axis of a value of shape {_text(shape)}")
+    return axis % len(shape)
 
 
 def _reduced(shapes: list, axis: int | None) -> tuple:
@@ -439,22 +500,77 @@ def _reduced(shapes: list, axis: int | None) -> tuple:
     return () if axis is None else shape[:axis] + shape[axis + 1 :]
 
 
-def _matmul_shape(shapes: list, attrs: Any) -> tuple:
-    from .errors import ShapeError
+def _same(shapes: list, attrs: Any) -> tuple:
+    return shapes[0]
 
+
+def _like_second(shapes: list, attrs: Any) -> tuple:
+    return shapes[1]
+
+
+def _constant(value: float) -> Callable[..., int]:
+    return lambda g, *args: g.const(value)
+
+
+def _first(g: Any, a: int, *rest: int) -> int:
+    return a
+
+
+def _integer(g: Any, node: int, what: str, form: str) -> int:
+    """The integer constant at ``node`` (an axis, a class count), or a ShapeError."""
+    value = g.value[node]
+    if value is None or value != int(value):
+        raise _shape_error(f"{what} must be an integer constant", hint=f"write {form}")
+    return int(value)
+
+
+def _over_axis(name: str) -> Callable[..., int]:
+    """``sum(a, k)``: the reduction over axis ``k``, an integer constant."""
+
+    def build(g: Any, a: int, k: int) -> int:
+        axis = _integer(g, k, f"the axis of {name}(a, axis)", f"{name}(a, 0) or {name}(a, 1)")
+        return g.call_with(name, _axis(g.shape[a], axis), a)
+
+    return build
+
+
+def _last_axis(name: str) -> Callable[..., int]:
+    """``softmax(a)``: over the last axis of an array (every element of a number)."""
+
+    def build(g: Any, a: int) -> int:
+        return g.call_with(name, len(g.shape[a]) - 1 if g.shape[a] else None, a)
+
+    return build
+
+
+def _spread(g: Any, y: int, like: int, axis: int | None) -> int:
+    """``y`` (a reduction over ``axis`` of ``like``) spread back over like's shape."""
+    return g.call_with("spread", axis, y, like)
+
+
+def _sum_of(g: Any, nodes: list) -> int | None:
+    present = [n for n in nodes if n is not None]
+    if not present:
+        return None
+    total = present[0]
+    for n in present[1:]:
+        total = g.add(total, n)
+    return total
+
+
+# @: numpy's matmul of vectors and matrices
+
+
+def _matmul_shape(shapes: list, attrs: Any) -> tuple:
     a, b = shapes
     if not a or not b or len(a) > 2 or len(b) > 2:
-        raise ShapeError(f"@ takes vectors and matrices, not shapes {_text(a)} and {_text(b)}")
+        raise _shape_error(f"@ takes vectors and matrices, not shapes {_text(a)} and {_text(b)}")
     k, k2 = a[-1], b[0] if len(b) == 1 else b[-2]
     if k != k2:
         hint = ": did you mean transpose(...)?" if len(a) == 2 and len(b) == 2 else ""
-        raise ShapeError(f"shapes {_text(a)} and {_text(b)} don't fit for @ "
-                         f"({_dim(k)} ≠ {_dim(k2)}){hint}")  # fmt: skip
+        raise _shape_error(f"shapes {_text(a)} and {_text(b)} don't fit for @ "
+                           f"({_dim(k)} ≠ {_dim(k2)}){hint}")  # fmt: skip
     return a[:-1] + b[1:] if len(b) == 2 else a[:-1]
-
-
-def _dim(d: int | None) -> str:
-    return "rows" if d is None else str(d)
 
 
 def _matmul_vjp(g: Any, adj: int, a: int, b: int, out: int, attrs: Any) -> list:
@@ -470,83 +586,192 @@ def _matmul_vjp(g: Any, adj: int, a: int, b: int, out: int, attrs: Any) -> list:
     return [g.mul(adj, b), g.mul(adj, a)]  # a dot product
 
 
-def _over_axis(name: str) -> Callable[..., int]:
-    """``sum(a, k)``: the reduction over axis ``k``, an integer constant."""
-
-    def build(g: Any, a: int, k: int) -> int:
-        from .errors import ShapeError
-
-        axis = g.value[k]
-        if axis is None or axis != int(axis):
-            raise ShapeError(f"the axis of {name}(a, axis) must be an integer constant",
-                             hint=f"write {name}(a, 0) or {name}(a, 1)")  # fmt: skip
-        return g.call_with(name, _axis(g.shape[a], int(axis)), a)
-
-    return build
+def _matmul_jvp(g: Any, t: list, a: int, b: int, out: int, attrs: Any) -> int | None:
+    return _sum_of(g, [g.matmul(t[0], b) if t[0] is not None else None,
+                       g.matmul(a, t[1]) if t[1] is not None else None])  # fmt: skip
 
 
-def _spread_back(g: Any, adj: int, x: int, axis: int | None) -> int:
-    """The adjoint of a reduction over ``axis`` of ``x``, spread back over x's shape."""
-    return g.call_with("spread", axis, adj, x)
+def _outer_jvp(g: Any, t: list, a: int, b: int, out: int, attrs: Any) -> int | None:
+    return _sum_of(g, [g.call("outer", t[0], b) if t[0] is not None else None,
+                       g.call("outer", a, t[1]) if t[1] is not None else None])  # fmt: skip
 
+
+# Indexing: a[0], A[:, 1], a[1:3]. The subscripts (attrs) are a tuple with an int or
+# a (start, stop, step) tuple per axis, from its first.
+
+
+def _index_shape(shapes: list, subscripts: tuple) -> tuple:
+    (shape,) = shapes
+    if len(subscripts) > len(shape):
+        raise _shape_error(f"{len(subscripts)} subscripts for a value of shape {_text(shape)}")
+    out = []
+    for k, (d, s) in enumerate(zip(shape, subscripts)):
+        if d is None and s != (None, None, None):
+            raise _shape_error("the data's rows are taken whole", hint="write [:, ...]")
+        if isinstance(s, tuple):
+            if s[2] == 0:
+                raise _shape_error("a slice's step cannot be 0")
+            size = len(range(*slice(*s).indices(d))) if d is not None else None
+            if size == 0:
+                raise _shape_error(f"the slice {_slice_text(s)} of axis {k} (size {d}) is empty")
+            out.append(size)
+        elif not -d <= s < d:
+            raise _shape_error(f"index {s} is out of range for axis {k} of size {d}")
+    return tuple(out) + shape[len(subscripts) :]
+
+
+def _slice_text(s: tuple) -> str:
+    start, stop, step = ("" if v is None else str(v) for v in s)
+    return f"{start}:{stop}" + (f":{step}" if step else "")
+
+
+def _index_vjp(g: Any, adj: int, a: int, out: int, subscripts: tuple) -> list:
+    return [g.call_with("unindex", subscripts, adj, a)]
+
+
+def _unindex_vjp(g: Any, adj: int, y: int, ref: int, out: int, subscripts: tuple) -> list:
+    return [g.call_with("index", subscripts, adj), None]
+
+
+# Reductions that pick an element: amax/amin (the gradient to the first extreme).
+
+
+def _extreme(name: str, mask: str) -> Op:
+    return Op(name, 1, lambda a: a, (), kernel=name, sugar={2: _over_axis(name)},
+              shape=lambda shapes, axis: _reduced(shapes, axis), on_numbers=_first,
+              vjp=lambda g, adj, a, o, axis: [
+                  g.mul(_spread(g, adj, a, axis), g.call_with(mask, axis, a))],
+              jvp=lambda g, t, a, o, axis: g.call_with(
+                  "sum", axis, g.mul(t[0], g.call_with(mask, axis, a))))  # fmt: skip
+
+
+# Stable forms over an axis: logsumexp, softmax, log_softmax, xent.
+
+
+def _softmax(g: Any, a: int, axis: int | None) -> int:
+    return g.call_with("softmax", axis, a)
+
+
+def _softmax_vjp(g: Any, adj: int, a: int, s: int, axis: int | None) -> list:
+    """s ⊙ (adj − Σ adj⊙s): the Jacobian diag(s) − s sᵀ applied to adj."""
+    return [g.mul(s, g.sub(adj, _spread(g, g.call_with("sum", axis, g.mul(adj, s)), s, axis)))]
+
+
+def _log_softmax_vjp(g: Any, adj: int, a: int, o: int, axis: int | None) -> list:
+    total = g.call_with("sum", axis, adj)
+    return [g.sub(adj, g.mul(_softmax(g, a, axis), _spread(g, total, a, axis)))]
+
+
+def _log_softmax_jvp(g: Any, t: list, a: int, o: int, axis: int | None) -> int:
+    along = g.call_with("sum", axis, g.mul(t[0], _softmax(g, a, axis)))
+    return g.sub(t[0], _spread(g, along, a, axis))
+
+
+def _xent_shape(shapes: list, attrs: Any) -> tuple:
+    z, labels = shapes
+    if not z or z[-1] is None or tuple(z[:-1]) != tuple(labels):
+        raise _shape_error(
+            "xent(logits, labels) takes logits with the classes on a last axis"
+            f" and one label per row: not {_text(z)} and {_text(labels)}"
+        )
+    return tuple(labels)
+
+
+def _xent_vjp(g: Any, adj: int, z: int, labels: int, o: int, attrs: Any) -> list:
+    """(softmax(z) − one_hot(labels)) per row, times the row's adjoint."""
+    last, k = len(g.shape[z]) - 1, g.shape[z][-1]
+    residual = g.sub(_softmax(g, z, last), g.call_with("one_hot", k, labels))
+    return [g.mul(_spread(g, adj, z, last), residual), None]
+
+
+def _xent_jvp(g: Any, t: list, z: int, labels: int, o: int, attrs: Any) -> int | None:
+    if t[0] is None:
+        return None
+    last, k = len(g.shape[z]) - 1, g.shape[z][-1]
+    residual = g.sub(_softmax(g, z, last), g.call_with("one_hot", k, labels))
+    return g.call_with("sum", last, g.mul(t[0], residual))
+
+
+def _one_hot(g: Any, labels: int, k: int) -> int:
+    classes = _integer(g, k, "the class count of one_hot(labels, k)", "one_hot(labels, 10)")
+    if classes < 1:
+        raise _shape_error(f"one_hot(labels, k) needs k ≥ 1, not {classes}")
+    return g.call_with("one_hot", classes, labels)
+
+
+_NO_DERIVATIVE = {"vjp": lambda g, adj, *rest: [None] * (len(rest) - 2),
+                  "jvp": lambda g, t, *rest: None}  # fmt: skip
 
 _ARRAYS = [
     Op("matmul", 2, operator.matmul, (), numpy="matmul", symbol="@", precedence=PREC_MUL,
-       glyph="@", latex=r"\,", shape=_matmul_shape, vjp=_matmul_vjp,
-       jvp=lambda g, t, a, b, o, attrs: _sum_of(g, [
-           g.matmul(t[0], b) if t[0] is not None else None,
-           g.matmul(a, t[1]) if t[1] is not None else None])),
-    Op("transpose", 1, lambda a: a, (), numpy="transpose", through=True,
+       glyph="@", latex=r"\,", shape=_matmul_shape, vjp=_matmul_vjp, jvp=_matmul_jvp),
+    Op("transpose", 1, lambda a: a, (), numpy="transpose", on_numbers=_first,
        shape=lambda shapes, attrs: tuple(reversed(shapes[0])),
        vjp=lambda g, adj, a, o, attrs: [g.transpose(adj)],
        jvp=lambda g, t, a, o, attrs: g.transpose(t[0])),
-    Op("sum", 1, lambda a: a, (), kernel="total", through=True, sugar={2: _over_axis("sum")},
-       shape=lambda shapes, axis: _reduced(shapes, axis),
-       vjp=lambda g, adj, a, o, axis: [_spread_back(g, adj, a, _axis(g.shape[a], axis))],
+    Op("sum", 1, lambda a: a, (), kernel="total", sugar={2: _over_axis("sum")},
+       on_numbers=_first, shape=lambda shapes, axis: _reduced(shapes, axis),
+       vjp=lambda g, adj, a, o, axis: [_spread(g, adj, a, axis)],
        jvp=lambda g, t, a, o, axis: g.call_with("sum", axis, t[0])),
-    Op("mean", 1, lambda a: a, (), kernel="average", through=True,
-       sugar={2: _over_axis("mean")},
-       shape=lambda shapes, axis: _reduced(shapes, axis),
-       vjp=lambda g, adj, a, o, axis: [g.div(_spread_back(g, adj, a, _axis(g.shape[a], axis)),
+    Op("mean", 1, lambda a: a, (), kernel="average", sugar={2: _over_axis("mean")},
+       on_numbers=_first, shape=lambda shapes, axis: _reduced(shapes, axis),
+       vjp=lambda g, adj, a, o, axis: [g.div(_spread(g, adj, a, axis),
                                              g.call_with("count", axis, a))],
        jvp=lambda g, t, a, o, axis: g.call_with("mean", axis, t[0])),
-    # What the transforms make: sums down to a shape, spreads back, counts.
-    Op("sum_to", 2, lambda x, ref: x, (), kernel="sum_to", internal=True, through=True,
-       shape=lambda shapes, attrs: shapes[1],
-       vjp=lambda g, adj, x, ref, o, attrs: [g.call_with("spread", None, adj, x), None],
+    _extreme("amax", "first_max"),
+    _extreme("amin", "first_min"),
+    Op("logsumexp", 1, lambda a: a, (), kernel="logsumexp", arities=(1, 2),
+       sugar={1: _last_axis("logsumexp"), 2: _over_axis("logsumexp")}, on_numbers=_first,
+       shape=lambda shapes, axis: _reduced(shapes, axis),
+       vjp=lambda g, adj, a, o, axis: [g.mul(_spread(g, adj, a, axis), _softmax(g, a, axis))],
+       jvp=lambda g, t, a, o, axis: g.call_with("sum", axis, g.mul(t[0], _softmax(g, a, axis)))),
+    Op("softmax", 1, lambda a: 1.0, (), kernel="softmax", arities=(1, 2),
+       sugar={1: _last_axis("softmax"), 2: _over_axis("softmax")}, on_numbers=_constant(1.0),
+       shape=_same, vjp=lambda g, adj, a, o, axis: _softmax_vjp(g, adj, a, o, axis),
+       jvp=lambda g, t, a, o, axis: _softmax_vjp(g, t[0], a, o, axis)[0]),
+    Op("log_softmax", 1, lambda a: 0.0, (), kernel="log_softmax", arities=(1, 2),
+       sugar={1: _last_axis("log_softmax"), 2: _over_axis("log_softmax")},
+       on_numbers=_constant(0.0), shape=_same, vjp=_log_softmax_vjp, jvp=_log_softmax_jvp),
+    Op("xent", 2, lambda z, label: 0.0, (), kernel="xent", shape=_xent_shape, vjp=_xent_vjp,
+       jvp=_xent_jvp),
+    Op("one_hot", 1, lambda label: 1.0, (), kernel="one_hot", arities=(2,),
+       sugar={2: _one_hot}, shape=lambda shapes, k: (*shapes[0], k), **_NO_DERIVATIVE),
+    Op("argmax", 1, lambda a: 0.0, (), kernel="argmax", sugar={2: _over_axis("argmax")},
+       on_numbers=_constant(0.0), shape=lambda shapes, axis: _reduced(shapes, axis),
+       **_NO_DERIVATIVE),
+    Op("index", 1, lambda a: a, (), kernel="index", internal=True, shape=_index_shape,
+       vjp=_index_vjp, jvp=lambda g, t, a, o, subscripts: g.call_with("index", subscripts, t[0])),
+    # What the transforms make: sums down to a shape, spreads back, counts, masks.
+    Op("unindex", 2, lambda y, ref: y, (), kernel="unindex", internal=True, shape=_like_second,
+       vjp=_unindex_vjp,
+       jvp=lambda g, t, y, ref, o, subscripts: g.call_with("unindex", subscripts, t[0], ref)),
+    Op("sum_to", 2, lambda x, ref: x, (), kernel="sum_to", internal=True, on_numbers=_first,
+       shape=_like_second,
+       vjp=lambda g, adj, x, ref, o, attrs: [_spread(g, adj, x, None), None],
        jvp=lambda g, t, x, ref, o, attrs: g.call("sum_to", t[0], ref)),
-    Op("spread", 2, lambda y, ref: y, (), kernel="spread", internal=True, through=True,
-       shape=lambda shapes, attrs: shapes[1],
+    Op("spread", 2, lambda y, ref: y, (), kernel="spread", internal=True, on_numbers=_first,
+       shape=_like_second,
        vjp=lambda g, adj, y, ref, o, axis: [
            g.call_with("sum", axis, adj) if axis is not None else g.call("sum_to", adj, y), None],
-       jvp=lambda g, t, y, ref, o, axis: g.call_with("spread", axis, t[0], ref)),
-    Op("count", 1, lambda a: 1.0, (), kernel="count", internal=True,
-       shape=lambda shapes, attrs: (),
-       vjp=lambda g, adj, a, o, attrs: [None], jvp=lambda g, t, a, o, attrs: None),
+       jvp=lambda g, t, y, ref, o, axis: _spread(g, t[0], ref, axis)),
+    Op("count", 1, lambda a: 1.0, (), kernel="count", internal=True, on_numbers=_constant(1.0),
+       shape=lambda shapes, attrs: (), **_NO_DERIVATIVE),
+    Op("first_max", 1, lambda a: 1.0, (), kernel="first_max", internal=True,
+       on_numbers=_constant(1.0), shape=_same, **_NO_DERIVATIVE),
+    Op("first_min", 1, lambda a: 1.0, (), kernel="first_min", internal=True,
+       on_numbers=_constant(1.0), shape=_same, **_NO_DERIVATIVE),
     Op("outer", 2, lambda a, b: a * b, (), numpy="outer", internal=True,
        shape=lambda shapes, attrs: (shapes[0][0], shapes[1][0]),
        vjp=lambda g, adj, a, b, o, attrs: [g.matmul(adj, b), g.matmul(g.transpose(adj), a)],
-       jvp=lambda g, t, a, b, o, attrs: _sum_of(g, [
-           g.call("outer", t[0], b) if t[0] is not None else None,
-           g.call("outer", a, t[1]) if t[1] is not None else None])),
+       jvp=_outer_jvp),
 ]  # fmt: skip
 
 
-def _sum_of(g: Any, nodes: list) -> int | None:
-    present = [n for n in nodes if n is not None]
-    if not present:
-        return None
-    total = present[0]
-    for n in present[1:]:
-        total = g.add(total, n)
-    return total
-
-
-OPS: dict[str, Op] = {op.name: op for op in _INFIX + _FUNCTIONS + _ARRAYS}
+OPS: dict[str, Op] = {op.name: op for op in _INFIX + _COMPARE + _FUNCTIONS + _ARRAYS}
 
 # Functions a user may call by name, with the arities they accept.
 FUNCTIONS: dict[str, tuple[int, ...]] = {
-    op.name: (op.arity, *op.sugar)
+    op.name: op.arities
     for op in OPS.values()
     if (op.symbol is None or op.callable) and not op.internal
 }

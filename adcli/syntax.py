@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import ParseError, skeleton, spelled
+from .errors import ParseError, ShapeError, skeleton, spelled
 from .graph import Graph
-from .ops import CONSTANTS, FUNCTIONS, OPS, OTHER_NAMES
+from .ops import COMPARISONS, CONSTANTS, FUNCTIONS, OPS, OTHER_NAMES
+from .params import Init
 
 _GRAMMAR_PATHS = (
     Path(__file__).resolve().parent.parent / "grammar" / "adcli.lark",  # source tree
@@ -26,12 +27,18 @@ class Program:
     warnings about it (an assignment nothing reads)."""
 
     def __init__(
-        self, text: str, graph: Graph, outputs: list[int], warnings: list[str] | None = None
+        self,
+        text: str,
+        graph: Graph,
+        outputs: list[int],
+        warnings: list[str] | None = None,
+        params: dict[str, Init] | None = None,
     ) -> None:
         self.text = text
         self.graph = graph
         self.outputs = outputs
         self.warnings = warnings or []
+        self.params = params or {}  # declared with param, in order
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -102,6 +109,7 @@ class _Builder:
         self.separators: list = []  # the separator token after each statement but the last
         self.last_outputs: list[int] = []
         self.warnings: list[str] = []
+        self.params: dict[str, Init] = {}  # declared params, in order
 
     def _error(self, message: str, token, hint: str | None = None) -> ParseError:
         return ParseError(message, self.text, *_position(self.text, token.pos), hint)
@@ -165,7 +173,7 @@ class _Builder:
         read, names = self.read, self.names
         for k in range(len(names) - 1):
             name = names[k]
-            if name is None or name in read:
+            if name is None or name in read or name in self.params:
                 continue
             if needed is None:
                 needed = self.graph.ancestors(self.last_outputs)
@@ -231,6 +239,44 @@ class _Builder:
         self.last_outputs = [node]
         return name
 
+    def param(self, children):
+        """``param w = 1.0``: a parameter that starts at a number."""
+        _, token, node = children
+        value = self.graph.value[node]
+        if value is None or self.graph.shape[node] != ():
+            raise self._error(f"param {token} = ... takes an initialiser or a number", token,
+                              "write param W = glorot(64, 32), zeros(32) or a number")  # fmt: skip
+        return self._declare(token, Init("full", [value]))
+
+    def param_init(self, children):
+        """``param W = glorot(64, 32)``: a parameter with its shape and start values."""
+        _, token, kind, *args = children
+        values = []
+        for node in (a for a in args if a is not None):
+            value = self.graph.value[node]
+            if value is None:
+                raise self._error(f"the arguments of {kind}(...) must be numbers", kind)
+            values.append(value)
+        try:
+            init = Init(str(kind), values)
+        except ShapeError as error:
+            raise self._error(error.message, kind, error.hint) from None
+        return self._declare(token, init)
+
+    def _declare(self, token, init: Init) -> str:
+        name = str(token)
+        if name in self.params:
+            raise self._error(f"param {name} is declared twice", token)
+        if name in self.free:
+            raise self._error(f"param {name} is declared after its first use", token,
+                              "declare params before the statements that use them")  # fmt: skip
+        if name in self.assigned or name in CONSTANTS or name in FUNCTIONS:
+            raise self._error(f"{name} is already a name: a param needs a new one", token)
+        self.params[name] = init
+        node = self.graph.var(name, init.shape)
+        self.last_outputs = [node]
+        return name
+
     def outputs(self, nodes):
         self.last_outputs = list(nodes)
         return None
@@ -259,6 +305,32 @@ class _Builder:
 
     def pow(self, c):
         return self.graph.pow(c[0], c[2])
+
+    def compare(self, c):
+        a, token, b = c
+        return self.graph.call(COMPARISONS[str(token)], a, b)
+
+    def index(self, c):
+        """``a[0]``, ``A[:, 1]``: subscripts are integer constants and slices of them."""
+        node, *subscripts = c
+        g = self.graph
+        attrs = []
+        for s in subscripts:
+            if isinstance(s, tuple):  # a slice: its parts, each a node or None
+                attrs.append(tuple(None if p is None else self._whole(p) for p in s))
+            else:
+                attrs.append(self._whole(s))
+        return g.call_with("index", tuple(attrs), node)
+
+    def _whole(self, node: int) -> int:
+        value = self.graph.value[node]
+        if value is None or value != int(value):
+            raise ShapeError("a subscript must be an integer constant",
+                             hint="write a[0], A[:, 1] or a[1:3]")  # fmt: skip
+        return int(value)
+
+    def slice(self, c):
+        return tuple(c) + (None,) * (3 - len(c))
 
     # atoms
     def number(self, c):
@@ -291,7 +363,10 @@ class _Builder:
             raise self._error(f"{name} takes {wanted} argument{plural}, got {len(args)}", token)
         g = self.graph
         sugar = OPS[name].sugar.get(len(args))  # log(x, b): another arity, as a builder
-        return sugar(g, *args) if sugar else g.apply(name, *args)
+        try:
+            return sugar(g, *args) if sugar else g.apply(name, *args)
+        except ShapeError as error:  # under the function's name
+            raise self._error(error.message, token, error.hint) from None
 
     def _unknown_function(self, token) -> ParseError:
         import difflib
@@ -325,6 +400,8 @@ _FORMULAS = {
 _TERMINAL_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "LPAR": "'('", "RPAR": "')'",
     "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "POW": "'**'", "AT": "'@'",
+    "COMPARE": "a comparison", "LSQB": "'['", "RSQB": "']'", "COLON": "':'",
+    "PARAM": "param", "INIT": "an initialiser",
     "COMMA": "','", "EQUAL": "'='", "SEP": "';' or a new line",
     "$END": "the end of the input",
 }  # fmt: skip
@@ -410,6 +487,10 @@ def _parse_error(text: str, failure) -> ParseError:
                               line, column, f"write {left}({right})")  # fmt: skip
         return ParseError("implicit multiplication is not supported", text, line, column,
                           f"write {left}*{right}")  # fmt: skip
+    if token.type == "INIT":
+        return ParseError(f"{token}(...) gives a param its start value and is used only in "
+                          "a declaration", text, line, column,
+                          f"write param W = {token}(...)")  # fmt: skip
     if token.type == "SEP":
         what = "';'" if ";" in token else "end of the line"
     else:
@@ -457,4 +538,4 @@ def _run(parser, text: str, shapes: dict[str, tuple] | None = None) -> Program:
         raise ParseError(failure.error.message, text, line, column, failure.error.hint) from None
     finally:
         graph, builder.graph = builder.graph, None  # the next parse starts afresh
-    return Program(text, graph, list(outputs), builder.warnings)
+    return Program(text, graph, list(outputs), builder.warnings, builder.params)

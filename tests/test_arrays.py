@@ -16,13 +16,15 @@ RNG = np.random.default_rng(12)
 # Shapes of the free variables every case below may use ("rows" is the data's rows).
 SHAPES = {
     "X": (None, 3), "W": (3, 2), "V": (2, 3), "b": (2,), "u": (3,), "v": (3,),
-    "A": (4, 3), "B": (3, 4), "c": (), "y": (None,),
+    "A": (4, 3), "B": (3, 4), "c": (), "y": (None,), "y2": (None,),
 }  # fmt: skip
 ROWS = 5
 
 
 def value_of(name: str) -> np.ndarray | float:
     shape = tuple(ROWS if d is None else d for d in SHAPES[name])
+    if name == "y2":  # class labels of two classes
+        return RNG.integers(0, 2, size=shape).astype(float)
     return float(RNG.normal()) if shape == () else RNG.normal(size=shape)
 
 
@@ -50,13 +52,63 @@ CASES = [
     ("sum(sigmoid(A) * log(1 + exp(A)))",
      lambda A: anp.sum(1 / (1 + anp.exp(-A)) * anp.log(1 + anp.exp(A)))),
     ("t = X @ W; sum(t * t) / mean(t)", lambda X, W: anp.sum((X @ W) ** 2) / anp.mean(X @ W)),
+    # indexing and slices
+    ("u[0] * u[2] + u[-1]", lambda u: u[0] * u[2] + u[-1]),
+    ("sum(A[1] * B[:, 2])", lambda A, B: anp.sum(A[1] * B[:, 2])),
+    ("sum(A[1:3, ::2] ** 2)", lambda A: anp.sum(A[1:3, ::2] ** 2)),
+    ("sum(exp(X[:, 1]) * y)", lambda X, y: anp.sum(anp.exp(X[:, 1]) * y)),
+    ("A[2, 1] * sum(A[:, 0])", lambda A: A[2, 1] * anp.sum(A[:, 0])),
+    # comparisons and where
+    ("sum(where(A > 0, A, 0.1 * A))", lambda A: anp.sum(anp.where(A > 0, A, 0.1 * A))),
+    ("sum((u > v) * u + (u <= v) * v)", lambda u, v: anp.sum((u > v) * u + (u <= v) * v)),
+    ("sum(where(u - v, sin(u), v ** 2))",
+     lambda u, v: anp.sum(anp.where(u - v != 0, anp.sin(u), v**2))),
+    # reductions that pick, and the stable forms
+    ("max(A) - min(u)", lambda A, u: anp.max(A) - anp.min(u)),
+    ("sum(amax(A, 0)) + sum(amin(A, 1))",
+     lambda A: anp.sum(anp.max(A, 0)) + anp.sum(anp.min(A, 1))),
+    ("logsumexp(u)", lambda u: logsumexp(u)),
+    ("sum(logsumexp(A, 0) * v)", lambda A, v: anp.sum(logsumexp(A, axis=0) * v)),
+    ("sum(logsumexp(X) ** 2)", lambda X: anp.sum(logsumexp(X, axis=1) ** 2)),
+    ("sum(softmax(u) * v)", lambda u, v: anp.sum(_softmax(u, -1) * v)),
+    ("sum(softmax(A, 0) * A)", lambda A: anp.sum(_softmax(A, 0) * A)),
+    ("sum(log_softmax(A) * A)", lambda A: anp.sum(_log_softmax(A, -1) * A)),
+    ("sum(log_softmax(A, 0) ** 2)", lambda A: anp.sum(_log_softmax(A, 0) ** 2)),
+    ("mean(xent(X @ W + b, y2))", lambda X, W, b, y2: anp.mean(_xent(X @ W + b, y2))),
+    ("sum(one_hot(y2, 2) * (X @ W))", lambda y2, X, W: anp.sum(_one_hot(y2, 2) * (X @ W))),
+    ("sum(argmax(A, 1) * A[:, 0]) + argmax(B) * c",
+     lambda A, B, c: anp.sum(anp.argmax(A, 1) * A[:, 0]) + anp.argmax(B) * c),
 ]  # fmt: skip
+
+
+def logsumexp(a, axis=None, keepdims=False):
+    m = anp.max(a, axis=axis, keepdims=True)  # its gradient cancels: 1 − Σ softmax = 0
+    out = m + anp.log(anp.sum(anp.exp(a - m), axis=axis, keepdims=True))
+    return out if keepdims else (anp.squeeze(out) if axis is None else anp.squeeze(out, axis))
+
+
+def _softmax(a, axis):
+    e = anp.exp(a - anp.max(a, axis=axis, keepdims=True))
+    return e / anp.sum(e, axis=axis, keepdims=True)
+
+
+def _log_softmax(a, axis):
+    return a - logsumexp(a, axis=axis, keepdims=True)
+
+
+def _one_hot(labels, k):
+    return anp.eye(k)[labels.astype(int)]
+
+
+def _xent(z, labels):
+    return logsumexp(z, axis=-1) - anp.sum(z * _one_hot(labels, z.shape[-1]), axis=-1)
 
 
 def _names(text: str) -> list[str]:
     return [n for n in adcli.compile(text, shapes=SHAPES).variables]
 
 
+@pytest.mark.filterwarnings("ignore:Output seems independent of input")  # argmax(B)
 @pytest.mark.parametrize("text, reference", CASES, ids=[c[0] for c in CASES])
 def test_value_and_gradient_agree_with_autograd(text, reference):
     names = _names(text)
@@ -68,10 +120,29 @@ def test_value_and_gradient_agree_with_autograd(text, reference):
     args = [point[n] for n in reference.__code__.co_varnames[: reference.__code__.co_argcount]]
     assert value == pytest.approx(float(reference(*args)), rel=1e-12, abs=1e-300)
     for i, name in enumerate(reference.__code__.co_varnames[: len(args)]):
-        expected = autograd.grad(reference, i)(*args)
+        if name == "y2":  # class labels: no derivative (autograd refuses integer indices)
+            expected = np.zeros_like(point[name])
+        else:
+            expected = autograd.grad(reference, i)(*args)
         got = grads[name]
         assert np.shape(got) == np.shape(point[name]), name  # a gradient of its own shape
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+@pytest.mark.parametrize("text, reference", CASES, ids=[c[0] for c in CASES])
+def test_forward_mode_agrees_with_reverse_mode(text, reference):
+    """Each jvp rule against the vjp rules: the tangent along all-ones in a variable
+    is the sum of that variable's gradient."""
+    f = adcli.compile(text, shapes=SHAPES)
+    point = {n: value_of(n) for n in f.variables}
+    if "u ** c" in text:
+        point["u"] = np.abs(point["u"])
+    _, grads = f.grad(**point)
+    for name in f.variables:
+        nodes = f.forward_value_and_grad_nodes([name])
+        value, tangent = f.compiled(nodes).whole(*(point[v] for v in f.variables))
+        assert np.shape(tangent) == ()
+        assert tangent == pytest.approx(float(np.sum(grads[name])), rel=1e-11, abs=1e-12), name
 
 
 def test_shapes_are_inferred_as_the_graph_is_built():
@@ -153,3 +224,133 @@ def test_values_of_the_wrong_shape_are_named():
     with pytest.raises(BindingError, match="X has 5 rows and y has 6"):
         f(X=np.ones((5, 3)), u=np.ones(3), y=np.ones(6))
     assert f(X=np.ones((5, 3)), u=np.ones(3), y=np.ones(5)) == pytest.approx(10.0)
+
+
+# --- stable forms ---------------------------------------------------------------------
+
+
+def test_softmax_and_logsumexp_are_stable_at_large_inputs():
+    f = adcli.compile("logsumexp(u), sum(softmax(u) * v), sum(log_softmax(u) * v)", shapes=SHAPES)
+    u = np.array([1000.0, -1000.0, 999.0])
+    v = np.array([1.0, 2.0, 3.0])
+    lse, soft, logsoft = f(u=u, v=v)
+    assert lse == pytest.approx(1000.0 + np.log1p(np.exp(-1.0)), rel=1e-15)
+    p = np.exp(np.array([0.0, -2000.0, -1.0]) - np.log1p(np.exp(-1.0)))
+    assert soft == pytest.approx(float(p @ v), rel=1e-14)
+    assert np.isfinite(logsoft)
+    value, grads = adcli.compile("logsumexp(u)", shapes=SHAPES).grad(u=u)
+    np.testing.assert_allclose(grads["u"], p, rtol=1e-14)
+
+
+def test_xent_names_a_label_that_is_not_a_class():
+    f = adcli.compile("mean(xent(X @ W, y))", shapes=SHAPES)
+    X, W = value_of("X"), value_of("W")
+    with pytest.raises(BindingError, match="whole number from 0 to 1, not 2$"):
+        f(X=X, W=W, y=np.array([0, 1, 2, 0, 1.0]))
+    with pytest.raises(BindingError, match="not 0.5$"):
+        f(X=X, W=W, y=np.array([0, 1, 0.5, 0, 1.0]))
+
+
+def test_xent_shapes_must_be_logits_and_one_label_per_row():
+    assert "xent(logits, labels) takes logits" in _parse_error("sum(xent(X @ W, u))").message
+
+
+def test_max_with_two_arguments_stays_elementwise():
+    f = adcli.compile("max(A, 1), max(A)", shapes=SHAPES)
+    A = value_of("A")
+    clipped, top = f(A=A)
+    np.testing.assert_array_equal(clipped, np.maximum(A, 1.0))
+    assert top == A.max()
+
+
+def test_at_a_tie_amax_sends_the_gradient_to_the_first_maximum():
+    _, grads = adcli.compile("max(u)", shapes=SHAPES).grad(u=np.array([2.0, 5.0, 5.0]))
+    np.testing.assert_array_equal(grads["u"], [0.0, 1.0, 0.0])
+    _, grads = adcli.compile("sum(amin(A, 0))", shapes=SHAPES).grad(A=np.ones((4, 3)))
+    np.testing.assert_array_equal(grads["A"], [[1, 1, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]])
+
+
+def test_comparisons_give_numbers_and_do_not_chain():
+    f = adcli.compile("(x < y) + 2*(x <= y) + 4*(x > y) + 8*(x >= y) + 16*(x == y) + 32*(x != y)")
+    assert f(x=1.0, y=2.0) == 1 + 2 + 32
+    assert f(x=2.0, y=2.0) == 2 + 8 + 16
+    with pytest.raises(ParseError) as caught:
+        adcli.compile("x < y < z")
+    assert caught.value.column == 7
+
+
+def test_a_comparison_binds_looser_than_arithmetic():
+    assert adcli.compile("x + 1 > 2 * x")(x=0.5) == 1.0
+
+
+# --- indexing -------------------------------------------------------------------------
+
+
+def test_subscripts_are_checked_against_the_shape():
+    assert "index 4 is out of range for axis 0 of size 4" in _parse_error("A[4]").message
+    assert "3 subscripts for a value of shape [4, 3]" in _parse_error("A[0, 1, 2]").message
+    assert "a subscript must be an integer constant" in _parse_error("u[c]").message
+    assert "the data's rows are taken whole" in _parse_error("sum(X[0])").message
+    assert "is empty" in _parse_error("u[2:1]").message
+    error = _parse_error("sum(u[1.5])")
+    assert error.column == 6  # under the [
+
+
+# --- params ---------------------------------------------------------------------------
+
+NET = """param W = glorot(3, 2)
+param b = zeros(2)
+param s = 1.5
+mean(xent(s * (X @ W + b), y2))"""
+
+
+def test_params_are_variables_with_their_shape_and_start():
+    f = adcli.compile(NET, shapes={"X": (None, 3), "y2": (None,)})
+    assert f.variables == ("W", "b", "s", "X", "y2")
+    assert {n: f.graph.shape[f.graph.variables[n]] for n in ("W", "b", "s")} == {
+        "W": (3, 2), "b": (2,), "s": ()}  # fmt: skip
+    start = f.start_values(seed=0)
+    limit = np.sqrt(6 / 5)
+    assert start["W"].shape == (3, 2) and np.all(np.abs(start["W"]) <= limit)
+    np.testing.assert_array_equal(start["b"], np.zeros(2))
+    assert start["s"] == 1.5
+    again = adcli.compile(NET, shapes={"X": (None, 3), "y2": (None,)}).start_values(seed=0)
+    np.testing.assert_array_equal(start["W"], again["W"])  # the same seed, the same bits
+    assert not np.array_equal(start["W"], f.start_values(seed=1)["W"])
+    X, y2 = value_of("X"), value_of("y2")
+    assert f(X=X, y2=y2) == f(W=start["W"], b=start["b"], s=1.5, X=X, y2=y2)
+
+
+@pytest.mark.parametrize("init, shape, check", [
+    ("zeros(2, 3)", (2, 3), lambda a: np.all(a == 0)),
+    ("ones(4)", (4,), lambda a: np.all(a == 1)),
+    ("full(2.5, 3)", (3,), lambda a: np.all(a == 2.5)),
+    ("normal(0.01, 50, 40)", (50, 40), lambda a: abs(a.std() - 0.01) < 0.001),
+    ("uniform(-2, -1, 100)", (100,), lambda a: np.all((-2 <= a) & (a < -1))),
+    ("he(200, 30)", (200, 30), lambda a: abs(a.std() - 0.1) < 0.01),
+    ("glorot(64, 32)", (64, 32), lambda a: np.all(np.abs(a) <= 0.25) and a.std() > 0.1),
+])  # fmt: skip
+def test_each_initialiser_draws_its_distribution(init, shape, check):
+    f = adcli.compile(f"param P = {init}\nsum(P)")
+    value = f.start_values(seed=3)["P"]
+    assert value.shape == shape and check(value)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("param W = glorot(3)\nsum(W)", "glorot takes glorot(n_in, n_out)"),
+    ("param W = zeros(2.5)\nsum(W)", "a dimension must be a whole number ≥ 1, not 2.5"),
+    ("param W = zeros(x)\nsum(W)", "the arguments of zeros(...) must be numbers"),
+    ("param w = x + 1\nw", "param w = ... takes an initialiser or a number"),
+    ("param w = 1\nparam w = 2\nw", "param w is declared twice"),
+    ("y = w * 2\nparam w = 1\ny", "param w is declared after its first use"),
+    ("y = zeros(3)\nsum(y)", "zeros(...) gives a param its start value"),
+])  # fmt: skip
+def test_param_mistakes_are_named(text, message):
+    with pytest.raises(ParseError) as caught:
+        adcli.compile(text)
+    assert message in caught.value.message
+
+
+def test_param_is_still_a_name_where_no_declaration_follows():
+    assert adcli.compile("param * 2")(param=3.0) == 6.0
+    assert adcli.compile("param = 3; param * 2")() == 6.0

@@ -30,7 +30,7 @@ SEED_AT_2 = "0.3523188311911529 -0.06369821519594324\n"
 def op_expression(name: str) -> tuple[str, list[str]]:
     """The op applied to variables: ``sin(x)``, ``atan2(x, y)``, ``(x)*(y)``, ``(-x)``."""
     op = OPS[name]
-    names = ["x", "y"][: op.arity]
+    names = ["x", "y", "z"][: op.arity]
     if op.symbol is not None:
         return ("(-x)" if op.arity == 1 else f"(x){op.symbol}(y)"), names
     return f"{name}({', '.join(names)})", names
@@ -127,7 +127,7 @@ def test_every_op_numpy_module_matches_the_array_path(run, name):
     lo, hi = OPS[name].domain
     rng = np.random.default_rng(sum(map(ord, name)))
     # several chunks and a short last one; then a broadcast grid; then no points
-    shapes = [[(10_000,)] * 2, [(3, 1), (4,)], [(0,)] * 2]
+    shapes = [[(10_000,)] * 3, [(3, 1), (4,), (3, 4)], [(0,)] * 3]
     for shape in shapes:
         arrays = [rng.uniform(lo, hi, size=s) for s in shape[: len(names)]]
         value, grad = f(*arrays)
@@ -144,7 +144,7 @@ def test_every_helper_is_self_contained_under_python_isolated(run, tmp_path):
     for i, name in enumerate(NUMBER_OPS):
         op = OPS[name]
         lo, hi = op.domain
-        names = [f"x{i}", f"y{i}"][: op.arity]
+        names = [f"x{i}", f"y{i}", f"z{i}"][: op.arity]
         call = f"{name}({', '.join(names)})"
         if op.symbol is not None:
             call = f"(-{names[0]})" if op.arity == 1 else f"(({names[0]}){op.symbol}({names[1]}))"

@@ -169,7 +169,10 @@ def _sympy(text: str):
 
     names = {name: fn for name, fn in SYMPY.items()}
     names.update(x=sp.Symbol("x", real=True), y=sp.Symbol("y", real=True), e=sp.E, pi=sp.pi)
-    return sp.sympify(text.replace("^", "**"), locals=names)
+    parsed = sp.sympify(text.replace("^", "**"), locals=names)
+    if isinstance(parsed, sp.core.relational.Relational):  # a comparison: 1.0 or 0.0
+        return sp.Piecewise((1, parsed), (0, True))
+    return parsed
 
 
 def _diff_text(run, expr: str, *options: str) -> str:
@@ -196,7 +199,7 @@ def test_diff_of_every_primitive_matches_sympy(run, name):
     if op.symbol is not None:
         text = "-x" if op.arity == 1 else f"(x){op.symbol}(y)"
     else:
-        text = f"{name}(x)" if op.arity == 1 else f"{name}(x, y)"
+        text = {1: f"{name}(x)", 2: f"{name}(x, y)", 3: f"{name}(x, y, x*y)"}[op.arity]
     lo, hi = op.domain
     spread = [0.05 + 0.9 * i / 19 for i in range(20)]  # 20 points inside the domain
     points = [(lo + (hi - lo) * t, lo + (hi - lo) * (1 - t) * 0.9) for t in spread]

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "adcli"
 # Lowest first. A module may import its own layer and the ones below.
 LAYERS: list[set[str]] = [
     {"errors"},  # what went wrong, and how options are spelled
-    {"ops", "kernels", "numtext", "pasted"},  # the op table; numbers and LaTeX as text
+    {"ops", "kernels", "numtext", "pasted", "params"},  # the op table; numbers, LaTeX; inits
     {"graph", "lalr"},  # the IR; the LALR driver
     {"syntax", "autodiff", "evaluate", "simplify"},  # text → graph, transforms, running
     {"printing", "optimize", "check"},  # graph → formulas; descent; derivative checks
