@@ -293,6 +293,85 @@ class Expression:
         diagnose(run, self.hessian, self.variables)
         return run
 
+    def train(
+        self,
+        data: dict[str, Any],
+        start: dict[str, Any] | None = None,
+        *,
+        seed: int = 0,
+        batch_size: int | None = None,
+        epochs: int | None = None,
+        shuffle: bool = True,
+        on_step: Any = None,
+        **options: Any,
+    ):
+        """Descend on the loss over ``data`` (columns by name, rows first): every row
+        each step, or minibatches of ``batch_size`` rows for ``epochs`` epochs, each in
+        an order drawn from ``seed``. The variables that are not columns are the
+        parameters: declared ones start where ``param`` says (drawn from ``seed``),
+        ``start`` gives or overrides start values. ``options`` are ``minimize``'s
+        (method, lr, steps, tol, beta, decay, maximize). Returns a ``Training``."""
+        from .optimize import Settings
+        from .train import Batching, train
+
+        output = self.single_output("minimize")
+        self._scalar_output(output)
+        for name in data:
+            if name not in self.graph.variables:
+                raise not_a_variable(name, self.variables, CONSTANTS)
+        columns = [n for n in self.variables if n in data]
+        params = [n for n in self.variables if n not in data]
+        if not params:
+            raise UsageError("every variable is a data column: there is nothing to train",
+                             "a parameter is a variable that no data file has")  # fmt: skip
+        given = {**(self.start_values(seed) if self.params else {}), **(start or {})}
+        for name in given:
+            if name not in self.graph.variables or name in data:
+                raise BindingError(f"{name} is given a start value but is not a parameter")
+        for name in params:
+            if name not in given:
+                raise no_value(name)
+        order = self.variables
+        values = self._shaped([given[n] if n in given else data[n] for n in order])
+        bound = dict(zip(order, values))
+        rows = self._rows(bound)
+        defaults = {"method": "gd", "lr": 0.1, "steps": 100, "tol": 1e-8, "beta": 0.9,
+                    "decay": 1.0, "line_search": False, "maximize": False}  # fmt: skip
+        unknown = set(options) - set(defaults)
+        if unknown:
+            raise UsageError(f"unknown option {sorted(unknown)[0]!r}")
+        settings = Settings(**{**defaults, **options})
+        if settings.line_search:
+            raise UsageError("a line search is for a loss without data", "leave out {line_search}",
+                             options=True)  # fmt: skip
+        compiled = self.compiled(self.value_and_grad_nodes(params))
+        at = {n: i for i, n in enumerate(order)}
+
+        def value_and_grad(x: list[Any], batch: list[Any]) -> tuple[float, list[Any]]:
+            args = [None] * len(order)
+            for name, v in zip(params, x):
+                args[at[name]] = v
+            for name, v in zip(columns, batch):
+                args[at[name]] = v
+            f, *g = compiled.whole(*args)
+            return f, g
+
+        start_values = {n: bound[n] for n in params}
+        run = train(value_and_grad, start_values, [bound[n] for n in columns], rows, settings,
+                    Batching(batch_size, epochs, seed, shuffle), on_step)  # fmt: skip
+        return run
+
+    def _rows(self, bound: dict[str, Any]) -> int:
+        """How many rows the data has (every column the same, as ``_shaped`` checked)."""
+        from .graph import ROWS
+
+        for name, value in bound.items():
+            shape = self.graph.shape[self.graph.variables[name]]
+            if shape and shape[0] is ROWS:
+                return len(value)
+        raise UsageError("the loss reads no data column with rows",
+                         "a data column is a vector with one value per row")  # fmt: skip
+
     # --- binding points -------------------------------------------------------
 
     def bind(self, bindings: dict[str, Any], args: Sequence[Any] = ()) -> list[Any]:
@@ -354,8 +433,10 @@ class Expression:
                 raise BindingError(f"a point is a list of {len(self.variables)} numbers, in "
                                    f"the order {', '.join(self.variables) or '()'}")  # fmt: skip
         values = self.bind({}, list(point))
-        if any(not isinstance(v, float) for v in values):
+        if self.graph.numbers and any(not isinstance(v, float) for v in values):
             raise BindingError("this takes one point: numbers, not arrays")
+        if not self.graph.numbers:  # arrays: each of its variable's shape
+            return self._shaped(values)
         return values
 
     def _run(self, outputs: list[int], args: Sequence[Any], bindings: dict[str, Any]):

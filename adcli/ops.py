@@ -620,6 +620,11 @@ def _index_shape(shapes: list, subscripts: tuple) -> tuple:
     return tuple(out) + shape[len(subscripts) :]
 
 
+def subscripts_text(subscripts: tuple) -> str:
+    """``0, 1:3, :``: subscripts as they are written."""
+    return ", ".join(_slice_text(s) if isinstance(s, tuple) else str(s) for s in subscripts)
+
+
 def _slice_text(s: tuple) -> str:
     start, stop, step = ("" if v is None else str(v) for v in s)
     return f"{start}:{stop}" + (f":{step}" if step else "")

@@ -7,7 +7,7 @@ import math
 
 from .errors import UsageError
 from .graph import CONST, VAR, Graph, without_gc
-from .ops import OPS, PREC_ATOM, PREC_MUL, PREC_NEG, PREC_POW
+from .ops import OPS, PREC_ATOM, PREC_CMP, PREC_MUL, PREC_NEG, PREC_POW, subscripts_text
 
 
 def number(value: float) -> str:
@@ -275,12 +275,17 @@ def _operation(g: Graph, n: int, parts) -> tuple[list[Piece], int]:
     ``(piece, precedence, starts with "-")``."""
     op = g.op[n]
     spec = OPS[op]
+    if op == "index":
+        a, pa, _ = parts[0]
+        return [*_wrap(a, pa < PREC_ATOM), f"[{subscripts_text(g.attrs[n])}]"], PREC_ATOM
     if spec.symbol is None:
         pieces: list[Piece] = [f"{op}("]
         for i, p in enumerate(parts):
             if i:
                 pieces.append(", ")
             pieces.append(p[0])
+        if g.attrs.get(n) is not None:  # an axis, a class count: a call's last argument
+            pieces.append(f", {g.attrs[n]}")
         pieces.append(")")
         prec = PREC_ATOM
     elif spec.arity == 1:
@@ -295,8 +300,8 @@ def _operation(g: Graph, n: int, parts) -> tuple[list[Piece], int]:
         if prec == PREC_POW:
             left = _wrap(a, pa <= PREC_POW)
             right = _wrap(b, pb < PREC_NEG)
-        else:
-            left = _wrap(a, pa < prec)
+        else:  # a comparison does not chain: (a < b) < c keeps its parentheses
+            left = _wrap(a, pa < prec or pa == prec == PREC_CMP)
             right = _wrap(b, pb <= prec)
         sep = spec.symbol if prec == PREC_POW else f" {spec.symbol} "
         if prec == PREC_MUL:

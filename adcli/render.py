@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from .errors import UsageError
+from .graph import shape_text
 from .numtext import Num, full, json_number, rounded
 
 FORMATS = ("table", "plain", "csv", "json", "markdown", "latex")
@@ -203,7 +204,21 @@ def node_table(rows, output: Output) -> None:
             for r in rows
         ]  # fmt: skip
 
-    output.table(node_columns(), cells)
+    output.table(*_with_shapes(rows, node_columns(), cells))
+
+
+def _with_shapes(rows, columns: list, cells):
+    """With arrays among the values, a ``shape`` column after ``op`` (SPEC §10)."""
+    if not any(getattr(r.value, "ndim", 0) for r in rows):
+        return columns, cells
+    from .tables import Column
+
+    shapes = [shape_text(getattr(r.value, "shape", ())) for r in rows]
+
+    def with_shape(num: Num) -> list[list[str]]:
+        return [[*row[:3], shape, *row[3:]] for row, shape in zip(cells(num), shapes)]
+
+    return [*columns[:3], Column("shape", style="dim"), *columns[3:]], with_shape
 
 
 def op_text(row) -> str:
@@ -222,6 +237,8 @@ def adjoint_text(row, num: Num) -> str:
     if row.adjoint is None:
         return {"unused": "— unused", "no wrt": "— not needed"}.get(row.status, "—")
     text = num(row.adjoint)
+    if row.status == "stopped":
+        return f"{text} (no derivative reaches it)"
     if not row.terms:
         return f"{text} (seed ∂f/∂f)"
     if len(row.terms) > 1:  # fan-out: the sum of what each use sends back
@@ -354,7 +371,7 @@ def tangent_table(rows, names, output: Output) -> None:
             for r in rows
         ]  # fmt: skip
 
-    output.table(columns, cells)
+    output.table(*_with_shapes(rows, columns, cells))
 
 
 def write_jacobian(matrix, point, names, output: Output) -> None:

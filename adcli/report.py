@@ -55,11 +55,16 @@ class Table:
 
     def summary(self) -> list[str]:
         """``f(x=2) = …`` and ``∂f/∂x = …``, in full precision."""
-        from .numtext import full
+        from .numtext import full, rounded
 
-        at = ", ".join(f"{v}={x:g}" for v, x in zip(self.variables, self.point))
-        lines = [f"f({at}) = {full(self.values[0])}"]
-        return lines + [f"∂f/∂{n} = {full(g)}" for n, g in zip(self.names, self.values[1:])]
+        def text(value, short: bool = False) -> str:  # an array: its elements or summary
+            if getattr(value, "ndim", 0):
+                return rounded(value, 6)
+            return f"{value:g}" if short else full(value)
+
+        at = ", ".join(f"{v}={text(x, True)}" for v, x in zip(self.variables, self.point))
+        lines = [f"f({at}) = {text(self.values[0])}"]
+        return lines + [f"∂f/∂{n} = {text(g)}" for n, g in zip(self.names, self.values[1:])]
 
     def check_finite(self) -> None:
         """An ``EvaluationError`` naming the node that first went non-finite, if any."""
@@ -95,6 +100,8 @@ def node_table(e, point: list[float], wrt: Sequence[str] | None = None) -> list[
         adjoint = values[grad.adjoint[n]] if n in grad.adjoint else None
         terms = [(number[c], values[t]) for c, t in grad.contributions.get(n, [])]
         status = "" if grad.active[n] else "unused" if not needed[n] else "no wrt"
+        if status == "" and n != grad.output and n not in grad.contributions:
+            status = "stopped"  # read only where no derivative flows (argmax, labels)
         if g.op[n] == VAR and needed[n] and n not in grad.wrt:
             status = "no wrt"
         rows.append(NodeRow(number=number[n], node=n, label=e.label(n), op=g.op[n],

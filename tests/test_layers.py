@@ -21,9 +21,9 @@ LAYERS: list[set[str]] = [
     {"ops", "kernels", "numtext", "pasted", "params"},  # the op table; numbers, LaTeX; inits
     {"graph", "lalr"},  # the IR; the LALR driver
     {"syntax", "autodiff", "evaluate", "simplify"},  # text → graph, transforms, running
-    {"printing", "optimize", "check"},  # graph → formulas; descent; derivative checks
+    {"printing", "optimize", "train", "check"},  # graph → formulas; descent; checks
     {"report", "api"},  # the façade and what its tables say
-    {"points", "streams", "pointwise", "render", "tables", "trace", "drawing", "plotting",
+    {"points", "streams", "data", "pointwise", "render", "tables", "trace", "drawing", "plotting",
      "codegen"},  # the command line's inputs and outputs
     {"cli", "__main__", "__init__"},
 ]  # fmt: skip

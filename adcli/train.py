@@ -1,0 +1,177 @@
+"""Descent on a loss over data (SPEC §9): full batch, or minibatch SGD by epochs.
+
+The parameters are numbers and arrays; each step evaluates the loss and its
+gradient on a batch of rows and updates every parameter in place with the
+method's rule, the same rules as ``optimize`` applies to numbers (gd, the heavy
+ball, Nesterov's look-ahead, Adam with bias correction). A full-batch run is
+``minimize``'s loop on data: step 0 is the start, and the value and gradient at
+the final point close the trace.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import UsageError
+from .optimize import ADAM_BETA2, ADAM_EPS, Settings
+
+# (param values, data columns of a batch) -> (loss, gradient of each param)
+ValueAndGrad = Callable[[list[Any], list[Any]], tuple[float, list[Any]]]
+
+
+class Batching:
+    """How the rows are visited: every row each step (``size`` None), or batches of
+    ``size`` rows, each epoch in a new order drawn from ``seed`` (or file order)."""
+
+    __slots__ = ("size", "epochs", "seed", "shuffle")
+
+    def __init__(self, size: int | None = None, epochs: int | None = None, seed: int = 0,
+                 shuffle: bool = True) -> None:  # fmt: skip
+        if size is not None and not (isinstance(size, int) and size >= 1):
+            raise UsageError(f"{{batch_size}} must be a whole number ≥ 1, got {size!r}",
+                             options=True)  # fmt: skip
+        if epochs is not None and not (isinstance(epochs, int) and epochs >= 1):
+            raise UsageError(f"{{epochs}} must be a whole number ≥ 1, got {epochs!r}",
+                             options=True)  # fmt: skip
+        self.size, self.epochs, self.seed, self.shuffle = size, epochs, seed, shuffle
+
+    def batches(self, rows: int, steps: int):
+        """``(epoch, row indices or None for every row)`` for each step."""
+        import numpy as np
+
+        if self.size is None or self.size >= rows and not self.shuffle:
+            for _ in range(steps if self.epochs is None else self.epochs):
+                yield 0, None
+            return
+        size = min(self.size, rows)
+        per_epoch = math.ceil(rows / size)
+        total = steps if self.epochs is None else self.epochs * per_epoch
+        # Its own stream: the same --seed draws the params' start values elsewhere.
+        rng = np.random.default_rng([self.seed, 1])
+        k, epoch = 0, 0
+        while k < total:
+            order = rng.permutation(rows) if self.shuffle else np.arange(rows)
+            for start in range(0, rows, size):
+                if k == total:
+                    return
+                yield epoch, order[start : start + size]
+                k += 1
+            epoch += 1
+
+
+class Training:
+    """A finished (or interrupted) run: the trace by step, the parameters reached,
+    the reason it stopped and the loss over every row at the end."""
+
+    def __init__(self, names: Sequence[str], full_batch: bool) -> None:
+        self.names = list(names)
+        self.full_batch = full_batch
+        self.steps: list[int] = []
+        self.epochs: list[int] = []
+        self.losses: list[float] = []  # on the step's batch, before its update
+        self.rows: list[int] = []  # the batch's rows
+        self.gnorms: list[float] = []
+        self.points: list[tuple[float, ...]] = []  # the numbers among the params, by step
+        self.params: dict[str, Any] = {}  # the values reached
+        self.reason = "max-steps"
+        self.final_loss: float | None = None  # over every row, at the values reached
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+def train(
+    value_and_grad: ValueAndGrad,
+    start: dict[str, Any],
+    data: list[Any],
+    rows: int,
+    settings: Settings,
+    batching: Batching,
+    on_step: Callable[[int], None] | None = None,
+) -> Training:
+    """Descend from ``start`` (each param's value) on the loss over ``data`` (the
+    columns, each with ``rows`` rows first)."""
+    import numpy as np
+
+    names = list(start)
+    x = [np.array(v, dtype=np.float64) for v in start.values()]  # owned: updated in place
+    scalar = [v.ndim == 0 for v in x]
+    run = Training(names, batching.size is None)
+    sign = -1.0 if settings.maximize else 1.0
+    velocity = [np.zeros_like(v) for v in x]
+    second = [np.zeros_like(v) for v in x] if settings.method == "adam" else []
+    limit = math.inf
+
+    def record(k: int, epoch: int, f: float, g: list[Any], batch_rows: int) -> float:
+        gnorm = math.sqrt(sum(float(np.vdot(gi, gi)) for gi in g))
+        run.steps.append(k)
+        run.epochs.append(epoch)
+        run.losses.append(f)
+        run.rows.append(batch_rows)
+        run.gnorms.append(gnorm)
+        run.points.append(tuple(float(v) for v, s in zip(x, scalar) if s))
+        return gnorm
+
+    try:
+        for k, (epoch, index) in enumerate(batching.batches(rows, settings.steps)):
+            batch = data if index is None else [column[index] for column in data]
+            f, g = value_and_grad(x, batch)
+            gnorm = record(k, epoch, f, g, rows if index is None else len(index))
+            if on_step is not None:
+                on_step(k)
+            if k == 0:
+                limit = 1e12 * max(1.0, abs(f)) if math.isfinite(f) else -1.0
+            if not math.isfinite(f) or abs(f) > limit:
+                run.reason = "diverged"
+                break
+            if run.full_batch and gnorm <= settings.tol:
+                run.reason = "converged"
+                break
+            rate = settings.lr * settings.decay**k
+            _update(settings, x, g, velocity, second, rate, sign, k,
+                    lambda ahead, batch=batch: value_and_grad(ahead, batch)[1])  # fmt: skip
+        else:  # every step taken: the loss at the final point, on every row
+            f, g = value_and_grad(x, data)
+            run.final_loss = f
+            if run.full_batch:  # the trace's last row, as minimize's
+                gnorm = record(len(run), run.epochs[-1] if run.epochs else 0, f, g, rows)
+                if on_step is not None:
+                    on_step(len(run) - 1)
+                if not math.isfinite(f) or abs(f) > limit:
+                    run.reason = "diverged"
+                elif gnorm <= settings.tol:
+                    run.reason = "converged"
+    except KeyboardInterrupt:
+        run.reason = "interrupted"
+    if run.final_loss is None and run.losses:
+        run.final_loss = run.losses[-1]  # stopped at a step: its loss, at the values reached
+    run.params = {n: float(v) if s else v for n, v, s in zip(names, x, scalar)}
+    return run
+
+
+def _update(settings: Settings, x, g, velocity, second, rate, sign, k, gradient_at) -> None:
+    """One step of the method, in place (the rules of ``optimize``)."""
+    method, beta = settings.method, settings.beta
+    if method == "gd":
+        for xi, gi in zip(x, g):
+            xi -= sign * rate * gi
+    elif method in ("momentum", "nesterov"):
+        if method == "nesterov":  # the gradient at the look-ahead point
+            g = gradient_at([xi - sign * rate * beta * vi for xi, vi in zip(x, velocity)])
+        for xi, vi, gi in zip(x, velocity, g):
+            vi *= beta
+            vi += gi
+            xi -= sign * rate * vi
+    else:  # adam
+        import numpy as np
+
+        for xi, mi, si, gi in zip(x, velocity, second, g):
+            mi *= beta
+            mi += (1.0 - beta) * gi
+            si *= ADAM_BETA2
+            si += (1.0 - ADAM_BETA2) * gi * gi
+            m_hat = mi / (1.0 - beta ** (k + 1))
+            v_hat = si / (1.0 - ADAM_BETA2 ** (k + 1))
+            xi -= sign * rate * m_hat / (np.sqrt(v_hat) + ADAM_EPS)
