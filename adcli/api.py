@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import report
@@ -17,14 +17,14 @@ from .syntax import Program, parse
 
 
 @without_gc
-def compile(text: str, shapes: dict[str, Sequence[int]] | None = None) -> Expression:  # noqa: A001
+def compile(text: str, shapes: Mapping[str, Sequence[int | None]] | None = None) -> Expression:  # noqa: A001
     """Parse ``text`` into an expression that can be evaluated and differentiated.
 
-    ``shapes`` gives the free variables that are arrays (``{"X": (100, 64)}``); the
-    others are numbers, or many points at once when given arrays.
+    ``shapes`` gives the free variables that are arrays (``{"X": (None, 64)}``, None
+    for the data's rows); the others are numbers, or many points at once when given
+    arrays. It is asked only for the names the text uses.
     """
-    given = {name: tuple(shape) for name, shape in (shapes or {}).items()}
-    return Expression(parse(text, given))
+    return Expression(parse(text, shapes))
 
 
 class Derivatives:
@@ -298,6 +298,7 @@ class Expression:
         data: dict[str, Any],
         start: dict[str, Any] | None = None,
         *,
+        fixed: dict[str, Any] | None = None,
         seed: int = 0,
         batch_size: int | None = None,
         epochs: int | None = None,
@@ -309,8 +310,9 @@ class Expression:
         each step, or minibatches of ``batch_size`` rows for ``epochs`` epochs, each in
         an order drawn from ``seed``. The variables that are not columns are the
         parameters: declared ones start where ``param`` says (drawn from ``seed``),
-        ``start`` gives or overrides start values. ``options`` are ``minimize``'s
-        (method, lr, steps, tol, beta, decay, maximize). Returns a ``Training``."""
+        ``start`` gives or overrides start values, ``fixed`` holds some at values of
+        its own (not trained). ``options`` are ``minimize``'s (method, lr, steps, tol,
+        beta, decay, maximize). Returns a ``Training``."""
         from .optimize import Settings
         from .train import Batching, train
 
@@ -319,20 +321,23 @@ class Expression:
         for name in data:
             if name not in self.graph.variables:
                 raise not_a_variable(name, self.variables, CONSTANTS)
-        columns = [n for n in self.variables if n in data]
-        params = [n for n in self.variables if n not in data]
+        fixed = fixed or {}
+        held = {**data, **fixed}  # bound at every step
+        columns = [n for n in self.variables if n in held]
+        params = [n for n in self.variables if n not in held]
         if not params:
             raise UsageError("every variable is a data column: there is nothing to train",
                              "a parameter is a variable that no data file has")  # fmt: skip
-        given = {**(self.start_values(seed) if self.params else {}), **(start or {})}
+        declared = self.start_values(seed) if self.params else {}
+        given = {**{n: v for n, v in declared.items() if n not in held}, **(start or {})}
         for name in given:
-            if name not in self.graph.variables or name in data:
+            if name not in self.graph.variables or name in held:
                 raise BindingError(f"{name} is given a start value but is not a parameter")
         for name in params:
             if name not in given:
                 raise no_value(name)
         order = self.variables
-        values = self._shaped([given[n] if n in given else data[n] for n in order])
+        values = self._shaped([given[n] if n in given else held[n] for n in order])
         bound = dict(zip(order, values))
         rows = self._rows(bound)
         defaults = {"method": "gd", "lr": 0.1, "steps": 100, "tol": 1e-8, "beta": 0.9,
@@ -352,12 +357,14 @@ class Expression:
             for name, v in zip(params, x):
                 args[at[name]] = v
             for name, v in zip(columns, batch):
-                args[at[name]] = v
+                args[at[name]] = v.value if v.__class__ is _Whole else v
             f, *g = compiled.whole(*args)
             return f, g
 
         start_values = {n: bound[n] for n in params}
-        run = train(value_and_grad, start_values, [bound[n] for n in columns], rows, settings,
+        # Rows are batched in the data's columns; fixed values go whole to every step.
+        batched = [bound[n] if n in data else _Whole(bound[n]) for n in columns]
+        run = train(value_and_grad, start_values, batched, rows, settings,
                     Batching(batch_size, epochs, seed, shuffle), on_step)  # fmt: skip
         return run
 
@@ -576,3 +583,16 @@ def _number_or_array(name: str, value: Any) -> Any:
         f"{name}={shown} is not a number",
         "give a float, an int, or an array of them (a numpy array or a list)",
     )
+
+
+class _Whole:
+    """A value that every batch takes whole (a fixed parameter): indexing by the
+    batch's rows gives it back."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __getitem__(self, rows: Any) -> Any:
+        return self.value

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .api import Expression, compile
+from .api import Expression
 from .errors import AdcliError, EvaluationError, UsageError
 from .points import from_spec, parse_at
 from .pointwise import write_rows
@@ -83,6 +83,25 @@ JacobianMode = Annotated[
                  help="forward, reverse, or auto: forward when inputs < outputs."),
 ]  # fmt: skip
 NoTable = Annotated[bool, typer.Option("--no-table", help="Only the result, no per-node table.")]
+Data = Annotated[
+    list[str] | None,
+    typer.Option("--data", metavar="FILE", show_default=False,
+                 help="Columns bind variables as vectors: .csv/.tsv (.gz), -, .npz, "
+                      "NAME=FILE.npy, .parquet. Repeatable."),
+]  # fmt: skip
+With = Annotated[
+    list[str] | None,
+    typer.Option("--with", metavar="NAME=V|@FILE", show_default=False,
+                 help="Parameter values for every row: a=1,b=2, @params.npz, @result.json."),
+]  # fmt: skip
+Seed = Annotated[
+    int, typer.Option("--seed", metavar="N", help="Draws the start values of params (and batches).")
+]
+Save = Annotated[
+    str | None,
+    typer.Option("--save", metavar="FILE", show_default=False,
+                 help="Write the parameters (grad: the gradients) to FILE.npz or FILE.json."),
+]  # fmt: skip
 Nodes = Annotated[bool, typer.Option("--nodes", help="With --format json: the per-node table.")]
 
 
@@ -120,10 +139,28 @@ def _root(
 
 
 def _note(message: str) -> None:
+    sys.stdout.flush()  # what came before it, first
     print(message, file=sys.stderr)
 
 
 def _read_expression(source: str) -> Expression:
+    return _program(source, None)[0]
+
+
+def _program(source: str, data: list[str] | None, given: list[str] | None = None,
+             start: list[str] | None = None):  # fmt: skip
+    """The expression, compiled with the shapes of the ``--data`` columns it reads and
+    of the arrays given (``--with``, files of ``--start``); the opened data files
+    (None without ``--data``) and the values given."""
+    from .datarun import read
+
+    e, files, values = read(_read_text(source), data, given or [], start or [])
+    for warning in e.warnings:
+        _note(f"warning: {warning}")
+    return e, files, values
+
+
+def _read_text(source: str) -> str:
     if source == "-":
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
         try:
@@ -136,10 +173,7 @@ def _read_expression(source: str) -> Expression:
         text = read_text(source[1:])
     else:
         text = source
-    e = compile(text)
-    for warning in e.warnings:
-        _note(f"warning: {warning}")
-    return e
+    return text
 
 
 def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWriter | None = None):
@@ -155,14 +189,20 @@ def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWrit
 @app.command("eval")
 def eval_(
     expr: Expr, at: At = None, format: Format = None, digits: Digits = 6,
-    no_color: NoColor = False, strict: Strict = False,
+    no_color: NoColor = False, strict: Strict = False, data: Data = None, with_: With = None,
+    seed: Seed = 0,
 ) -> None:  # fmt: skip
-    """The value(s) of EXPR at each point.
+    """The value(s) of EXPR at each point, or for each row of --data.
 
     Example: adcli eval "x**2 + y" --at x=0:1:5,y=1
     """
-    e = _read_expression(expr)
+    from .datarun import bind, on_arrays, write_values
+
+    e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
+    if on_arrays(e, files, given):
+        write_values(bind(e, files, given, seed, at, "--at"), out, strict, _note)
+        return
     writer = out.writer(Columns(e.variables, len(e.outputs), None))
     points = _points(e, at, expr, writer)
     write_rows(e, e.outputs, points, writer, wrt=None, strict=strict, warn=_note)
@@ -173,17 +213,27 @@ def grad(
     expr: Expr, at: At = None, wrt: Wrt = None, format: Format = None, digits: Digits = 6,
     no_color: NoColor = False, strict: Strict = False,
     no_table: NoTable = False, nodes: Nodes = False, mode: Mode = "reverse",
-    explain: Explain = False,
+    explain: Explain = False, data: Data = None, with_: With = None, seed: Seed = 0,
+    save: Save = None,
 ) -> None:  # fmt: skip
     """The value and the gradient; on a terminal, the per-node backward table
-    (reverse mode) or the tangent table (--mode forward).
+    (reverse mode) or the tangent table (--mode forward). With --data, the gradient
+    of each parameter (of its own shape) over the data.
 
     Example: adcli grad "x*sigmoid(x)/(x**2+1)" --at 2
     """
+    from .datarun import bind, on_arrays, write_gradient
+
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}", "choose reverse or forward")
-    e = _read_expression(expr)
+    e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
+    if on_arrays(e, files, given):
+        bound = bind(e, files, given, seed, at, "--at")
+        write_gradient(bound, out, _names(wrt), no_table, nodes, save, _note)
+        return
+    if save:
+        raise UsageError("--save writes the gradients of arrays", "use --format json here")
     names = e.wrt(_names(wrt))
     if mode == "forward":
         outputs = e.forward_value_and_grad_nodes(names)
@@ -452,9 +502,10 @@ def check(
 
 
 Start = Annotated[
-    list[str],
-    typer.Option("--start", metavar="POINT", show_default=False, help="1.33 or x=1,y=2."),
-]
+    list[str] | None,
+    typer.Option("--start", metavar="POINT", show_default=False,
+                 help="1.33 or x=1,y=2; with --data also @params.npz or W=@w.npy."),
+]  # fmt: skip
 LineSearch = Annotated[bool, typer.Option("--line-search", help="Backtracking (Armijo) steps.")]
 Every = Annotated[
     int | None,
@@ -476,7 +527,7 @@ Compare = Annotated[
 @app.command()
 def minimize(
     expr: Expr,
-    start: Start,
+    start: Start = None,
     lr: Annotated[float, typer.Option("--lr", metavar="LR", help="Learning rate.")] = 0.1,
     steps: Annotated[
         int, typer.Option("--steps", min=0, metavar="N", help="Maximum number of steps.")
@@ -497,16 +548,36 @@ def minimize(
     format: Format = None, digits: Digits = 6, no_color: NoColor = False,
     plot: Annotated[bool, typer.Option(
         "--plot", help="Draw the path over f (one variable) or its contour lines (two).")] = False,
+    data: Data = None, with_: With = None, seed: Seed = 0, save: Save = None,
+    batch_size: Annotated[int | None, typer.Option(
+        "--batch-size", metavar="B", show_default=False,
+        help="Minibatch SGD: B rows a step, shuffled each epoch.")] = None,
+    epochs: Annotated[int | None, typer.Option(
+        "--epochs", metavar="E", show_default=False,
+        help="With --batch-size: E passes over the rows (then --steps is not used).")] = None,
+    no_shuffle: Annotated[bool, typer.Option(
+        "--no-shuffle", help="Minibatches in the file's order.")] = False,
 ) -> None:  # fmt: skip
-    """Gradient descent with a trace, the stop reason and a diagnosis.
+    """Gradient descent with a trace, the stop reason and a diagnosis; with --data,
+    training on the rows (full batch, or minibatches with --batch-size).
 
     Example: adcli minimize "x*sigmoid(x)/(x**2+1)" --lr 1 --start 1.33
     """
+    from .datarun import on_arrays
     from .optimize import METHODS
     from .trace import write_comparison, write_run
 
-    e = _read_expression(expr)
+    e, files, given = _program(expr, data, with_, start)
     out = Output(format, digits, no_color, spelling=flag)
+    if on_arrays(e, files, given):
+        _train(e, files, out, start=start, given=with_, seed=seed, save=save, trace=trace,
+               every=every, batch_size=batch_size, epochs=epochs, shuffle=not no_shuffle,
+               method=method, lr=lr, steps=steps, tol=tol, beta=beta, decay=decay,
+               maximize=maximize, line_search=line_search)  # fmt: skip
+        return
+    for option, value in (("--save", save), ("--batch-size", batch_size), ("--epochs", epochs)):
+        if value is not None:
+            raise UsageError(f"{option} is for training on --data", "give --data FILE")
     methods = compare.split(",") if compare else [method]
     for m in methods:
         if m.strip() not in METHODS:
@@ -533,6 +604,35 @@ def minimize(
     if interrupted:
         raise typer.Exit(130)
     if failed:
+        raise typer.Exit(1)
+
+
+def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, trace,
+           every, batch_size, epochs, shuffle: bool, **options) -> None:  # fmt: skip
+    """``minimize --data``: train, write the trace and the result, save the params."""
+    from .datarun import bind, save_values, values_of
+    from .trace import write_training
+
+    fixed = values_of(given or [], e.variables)
+    bound = bind(e, files, {}, seed, start, "--start")
+    starts = {n: v for n, v in bound.params.items() if n not in fixed}
+    rows = bound.rows or 0
+    total = options["steps"] if batch_size is None or epochs is None else (
+        epochs * math.ceil(rows / batch_size) if rows else 0)  # fmt: skip
+    with _progress(total) as on_step:
+        run = e.train(bound.columns, starts, fixed=fixed, seed=seed, batch_size=batch_size,
+                      epochs=epochs, shuffle=shuffle, on_step=on_step, **options)  # fmt: skip
+    shown_trace = trace if trace is not None else out.fmt in ("table", "json", *PASTED)
+    write_training(run, out, shown_trace, every)
+    if save:
+        save_values(save, run.params, {"loss": run.final_loss, "reason": run.reason})
+        reached = "reached when interrupted " if run.reason == "interrupted" else ""
+        _note(f"saved the parameters {reached}to {save}")
+    elif run.reason == "interrupted":
+        _note("the parameters reached are not saved: --save FILE.npz keeps them")
+    if run.reason == "interrupted":
+        raise typer.Exit(130)
+    if run.reason == "diverged":
         raise typer.Exit(1)
 
 

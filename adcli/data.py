@@ -77,11 +77,91 @@ class Data(Mapping[str, np.ndarray]):
 
 class _Source(NamedTuple):
     """An opened data file: its columns' names (``""`` for an unnamed one) and how to
-    read the ones kept; the names come first, so nothing is read before they are checked."""
+    read the ones kept; the names come first, so nothing is read before they are checked.
+    ``vectors``: every column is a vector (a table's), so its shape is known unread."""
 
     label: str
     names: list[str]
     read: Callable[[list[str]], dict[str, np.ndarray]]
+    vectors: bool = True
+
+
+class Files:
+    """The ``--data`` files, opened: their names now, a column's shape when the parser
+    meets its name (``shapes``), the used columns when ``load`` is called. An array of
+    an ``.npz`` is read when its shape is first asked for, and only once."""
+
+    def __init__(self, specs: Sequence[str], stdin: TextIO | None = None) -> None:
+        self.sources: list[_Source] = []
+        for i, spec in enumerate(specs):
+            spec = spec.strip()
+            if spec in specs[:i]:
+                raise UsageError(f"{spec} is given twice")
+            self.sources.append(_open(spec, stdin or sys.stdin))
+        self._read: dict[str, np.ndarray] = {}  # columns read for their shape
+
+    @property
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(n for s in self.sources for n in s.names if n))
+
+    def shape(self, name: str) -> tuple | None:
+        """The column's shape with its rows as None (``(None, 64)``); None: no such column."""
+        source = next((s for s in self.sources if name and name in s.names), None)
+        if source is None:
+            return None
+        if source.vectors:
+            return (None,)
+        if name not in self._read:
+            self._read.update(source.read([name]))
+        return (None, *self._read[name].shape[1:])
+
+    @property
+    def shapes(self) -> Mapping[str, tuple]:
+        """The shapes as a mapping for ``adcli.compile``, asked name by name."""
+        return _Shapes(self)
+
+    def load(self, used: Collection[str] | None = None) -> Data:
+        """The columns ``used`` (None: all), merged; two files with a used column of the
+        same name, or used columns of different lengths, are errors naming both files."""
+        wanted = None if used is None else set(used)
+        columns: dict[str, np.ndarray] = {}
+        source: dict[str, str] = {}
+        files: dict[str, list[str]] = {}
+        for opened in self.sources:
+            files[opened.label] = opened.names
+            keep = [n for n in dict.fromkeys(opened.names) if n and (wanted is None or n in wanted)]
+            for name in keep:
+                if name in source:
+                    raise UsageError(
+                        f"{name} is a column of both {source[name]} and {opened.label}",
+                        "rename one of them, or leave one file out",
+                    )
+            unread = [n for n in keep if n not in self._read]
+            values = {**{n: self._read[n] for n in keep if n in self._read}, **opened.read(unread)}
+            for name in keep:
+                columns[name], source[name] = values[name], opened.label
+        return Data(columns, _rows(columns, source), source, files)
+
+
+class _Shapes(Mapping):
+    def __init__(self, files: Files) -> None:
+        self.files = files
+
+    def __getitem__(self, name: str) -> tuple:
+        shape = self.files.shape(name)
+        if shape is None:
+            raise KeyError(name)
+        return shape
+
+    def get(self, name: str, default=None):
+        shape = self.files.shape(name)
+        return default if shape is None else shape
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files.names)
+
+    def __len__(self) -> int:
+        return len(self.files.names)
 
 
 def load(
@@ -94,26 +174,7 @@ def load(
     Two files with a kept column of the same name, or kept columns of different
     lengths, are errors naming both files.
     """
-    wanted = None if used is None else set(used)
-    columns: dict[str, np.ndarray] = {}
-    source: dict[str, str] = {}
-    files: dict[str, list[str]] = {}
-    for i, spec in enumerate(specs):
-        spec = spec.strip()
-        if spec in specs[:i]:
-            raise UsageError(f"{spec} is given twice")
-        opened = _open(spec, stdin or sys.stdin)
-        files[opened.label] = opened.names
-        keep = [n for n in dict.fromkeys(opened.names) if n and (wanted is None or n in wanted)]
-        for name in keep:
-            if name in source:
-                raise UsageError(
-                    f"{name} is a column of both {source[name]} and {opened.label}",
-                    "rename one of them, or leave one file out",
-                )
-        for name, values in opened.read(keep).items():
-            columns[name], source[name] = values, opened.label
-    return Data(columns, _rows(columns, source), source, files)
+    return Files(specs, stdin).load(used)
 
 
 def _rows(columns: dict[str, np.ndarray], source: dict[str, str]) -> int:
@@ -370,7 +431,7 @@ def _npz(path: str) -> _Source:
         with _archive(path) as archive:  # lazy: only the members asked for are read
             return {name: _as_rows(name, _member(archive, name, path), path) for name in keep}
 
-    return _Source(path, names, read)
+    return _Source(path, names, read, vectors=False)
 
 
 def _archive(path: str) -> np.lib.npyio.NpzFile:
@@ -401,7 +462,7 @@ def _npy(name: str, path: str) -> _Source:
     def read(keep: list[str]) -> dict[str, np.ndarray]:
         return {name: _as_rows(name, _load_npy(path), path)} if keep else {}
 
-    return _Source(path, [name], read)
+    return _Source(path, [name], read, vectors=False)
 
 
 def _load_npy(path: str) -> np.ndarray:

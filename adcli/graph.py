@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import gc
+from collections.abc import Mapping
 
 from .errors import ShapeError
 from .ops import OPS
@@ -59,7 +60,7 @@ class _Shapes(dict):
 
 
 class Graph:
-    def __init__(self, shapes: dict[str, tuple] | None = None) -> None:
+    def __init__(self, shapes: Mapping[str, tuple] | None = None) -> None:
         self.op: list[str] = []
         self.args: list[tuple[int, ...]] = []
         # what an op takes besides its inputs (hashable), by node; most take nothing

@@ -210,8 +210,9 @@ def culprit(e, point: list[float], wrt: Sequence[str] | None = None) -> str:
     needed = g.ancestors(roots)
     nodes = [n for n in range(len(needed)) if needed[n] and g.op[n] != CONST]
     values = dict(zip(nodes, e.compiled(nodes).scalar(*point)))
+    arrays = any(getattr(x, "ndim", 0) for x in values.values())
     bound = ", ".join(f"{v}={_short(x)}" for v, x in zip(e.variables, point))
-    where = f"at {bound}" if bound else "here"
+    where = f"at {bound}" if bound and not arrays else "here"
     for n in range(len(needed)):
         if not needed[n]:
             continue
@@ -223,13 +224,16 @@ def culprit(e, point: list[float], wrt: Sequence[str] | None = None) -> str:
                 return f"a constant in the expression is {_short(g.value[n])}: {what}"
             continue
         value = values[n]
-        if math.isfinite(value):
+        if _finite(value):
             continue
         if g.op[n] == VAR:
             return f"the input {g.label[n]} is {_short(value)} {where}"
         ins = [values.get(a, g.value[a]) for a in g.args[n]]
-        if not all(math.isfinite(x) for x in ins):
+        if not all(_finite(x) for x in ins):
             continue
+        if getattr(value, "ndim", 0):  # the first element that is not finite, and why
+            value, ins, at = _first_bad(value, ins, OPS[g.op[n]].elementwise)
+            where = f"at element {at} of its {'×'.join(map(str, values[n].shape))}"
         reason = OPS[g.op[n]].why(*ins)
         reason = reason or ("overflow" if math.isinf(value) else "undefined result")
         if grad is None or n < e.n_forward:
@@ -237,6 +241,28 @@ def culprit(e, point: list[float], wrt: Sequence[str] | None = None) -> str:
             return f"{node} is {_short(value)} {where}: {reason}"
         return _backward_culprit(e, n, grad, values, reason, where)
     return f"a non-finite value {where}"
+
+
+def _finite(value) -> bool:
+    if getattr(value, "ndim", 0):
+        import numpy as np
+
+        return bool(np.isfinite(value).all())
+    return math.isfinite(value)
+
+
+def _first_bad(value, ins: list, elementwise: bool):
+    """An array node's first non-finite element, the inputs that made it (for an
+    elementwise op; else no inputs) and its index as text."""
+    import numpy as np
+
+    flat = int(np.flatnonzero(~np.isfinite(value))[0])
+    index = np.unravel_index(flat, value.shape)
+    at = "[" + ", ".join(str(int(i)) for i in index) + "]"
+    if not elementwise:
+        return float(value.flat[flat]), [], at
+    spread = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in ins), value)
+    return float(value.flat[flat]), [float(x[index]) for x in spread[:-1]], at
 
 
 def _backward_culprit(e, n: int, grad: Gradient, values, reason: str, where: str) -> str:
@@ -263,4 +289,8 @@ def _backward_culprit(e, n: int, grad: Gradient, values, reason: str, where: str
 def _short(value: float | None) -> str:
     if value is None:
         return "?"
+    if getattr(value, "ndim", 0):
+        from .numtext import rounded
+
+        return rounded(value, 6)
     return f"{value:.6g}" if math.isfinite(value) else repr(value)

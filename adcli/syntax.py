@@ -9,6 +9,7 @@ line, the column and what was expected there.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import ParseError, ShapeError, skeleton, spelled
@@ -99,7 +100,7 @@ class _Builder:
     separator token after it, from which its place in the text follows.
     """
 
-    def reset(self, text: str, shapes: dict[str, tuple] | None = None) -> None:
+    def reset(self, text: str, shapes: Mapping[str, tuple] | None = None) -> None:
         self.text = text
         self.graph = Graph(shapes)  # the free variables that are arrays (data columns)
         self.assigned: dict[str, int] = {}
@@ -502,7 +503,7 @@ def _parse_error(text: str, failure) -> ParseError:
     return ParseError(f"unexpected {what}", text, line, column, _expected(expected))
 
 
-def parse(text: str, shapes: dict[str, tuple] | None = None) -> Program:
+def parse(text: str, shapes: Mapping[str, tuple] | None = None) -> Program:
     """Parse a text into a program: its graph, outputs and free variables; ``shapes``
     gives the free variables that are arrays (the rest are numbers)."""
     global _parser
@@ -524,7 +525,7 @@ def parse(text: str, shapes: dict[str, tuple] | None = None) -> Program:
     return program
 
 
-def _run(parser, text: str, shapes: dict[str, tuple] | None = None) -> Program:
+def _run(parser, text: str, shapes: Mapping[str, tuple] | None = None) -> Program:
     from .lalr import ShapeFailure, SyntaxFailure
 
     loop, builder = parser

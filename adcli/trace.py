@@ -17,6 +17,7 @@ from .optimize import Run, Step
 
 if TYPE_CHECKING:
     from .render import Output
+    from .train import Training
 
 AUTO_ROWS = 20
 
@@ -161,3 +162,101 @@ def write_comparison(runs: list[Run], names: Sequence[str], output: Output) -> N
 
         output.table(columns, cells)
     out.flush()
+
+
+# --- training on data (SPEC §9) ---------------------------------------------------------
+
+
+def write_training(run: Training, output: Output, trace: bool, every: int | None = None) -> None:
+    """A run on data: the trace by step (and epoch), the loss on each step's batch and
+    per row, the gradient norm, the numbers among the params; then the result."""
+    fmt, out, err = output.fmt, output.out, output.err
+    names = [n for n, v in run.params.items() if not getattr(v, "ndim", 0)]  # the numbers
+    steps = shown(range(len(run)), every) if trace and len(run) else []
+    epochs = not run.full_batch
+
+    def fields(k: int) -> list[float]:
+        loss = run.losses[k]
+        return [*run.points[k], loss, loss / run.rows[k], run.gnorms[k]]
+
+    def head(k: int) -> list[str]:
+        return [str(run.steps[k])] + ([str(run.epochs[k])] if epochs else [])
+
+    if fmt in ("plain", "csv"):
+        separator = " " if fmt == "plain" else ","
+        if fmt == "csv" and trace:
+            titles = ["step", *(["epoch"] if epochs else []), *names, "loss", "loss_per_row",
+                      "grad_norm"]  # fmt: skip
+            out.write(",".join(titles) + "\n")
+        for k in steps:
+            out.write(separator.join([*head(k), *map(full, fields(k))]) + "\n")
+        if fmt == "plain" or not trace:
+            if fmt == "csv":
+                out.write(",".join([*names, "loss"]) + "\n")
+            final = [run.params[n] for n in names]
+            out.write(separator.join(map(full, [*final, run.final_loss])) + "\n")
+        out.flush()
+        err.write(f"reason: {run.reason}\ndiagnosis: {training_diagnosis(run)}\n")
+    elif fmt == "json":
+        for k in steps:
+            step = {"step": run.steps[k], **({"epoch": run.epochs[k]} if epochs else {}),
+                    "at": _at(names, run.points[k]), "loss": json_number(run.losses[k]),
+                    "loss_per_row": json_number(run.losses[k] / run.rows[k]),
+                    "grad_norm": json_number(run.gnorms[k])}  # fmt: skip
+            out.write(json.dumps(step, ensure_ascii=False) + "\n")
+        result = {"params": {n: json_number(v) for n, v in run.params.items()},
+                  "loss": json_number(run.final_loss), "steps": _updates(run),
+                  "reason": run.reason, "diagnosis": training_diagnosis(run)}  # fmt: skip
+        if epochs and run.epochs:
+            result["epochs"] = run.epochs[-1] + 1
+        out.write(json.dumps({"result": result}, ensure_ascii=False) + "\n")
+    else:
+        _training_table(run, names, steps, epochs, output)
+
+
+def training_diagnosis(run: Training) -> str:
+    """What happened to the loss, in one line."""
+    if not run.losses:
+        return "no step was taken"
+    first, last = run.losses[0], run.final_loss
+    if run.reason == "diverged":
+        return f"the loss became {full(run.losses[-1])} at step {run.steps[-1]}: lower --lr"
+    if run.reason == "interrupted":
+        return f"stopped at step {run.steps[-1]}; the loss went from {full(first)} to {full(last)}"
+    if run.reason == "converged":
+        return f"the gradient vanished: the loss went from {full(first)} to {full(last)}"
+    trend = "fell" if last < first else "did not fall"
+    return f"the loss {trend} from {full(first)} to {full(last)} in {_updates(run)} steps"
+
+
+def _updates(run: Training) -> int:
+    """The updates made: a full-batch trace ends with the final point, not a step."""
+    return run.steps[-1] if run.full_batch and run.reason != "interrupted" else len(run)
+
+
+def _training_table(run: Training, names, steps, epochs: bool, output: Output) -> None:
+    from .numtext import rounded
+    from .tables import Column
+
+    if steps:
+        columns = [Column("step", True, "dim")] + ([Column("epoch", True, "dim")] if epochs else [])
+        columns += [Column(n, True, "cyan") for n in names]
+        columns += [Column("loss", True, "bold"), Column("loss/n", True), Column("‖∇‖", True)]
+
+        def cells(num):
+            rows = []
+            for k in steps:
+                loss = run.losses[k]
+                values = (*run.points[k], loss, loss / run.rows[k], run.gnorms[k])
+                rows.append([str(run.steps[k]), *([str(run.epochs[k])] if epochs else []),
+                             *map(num, values)])  # fmt: skip
+            return rows
+
+        output.table(columns, cells)
+    shown_params = ", ".join(
+        f"{n} = {rounded(v, output.digits) if getattr(v, 'ndim', 0) else full(v)}"
+        for n, v in run.params.items()
+    )
+    output.say(f"{shown_params}\nloss = {full(run.final_loss)} after {_updates(run)} steps"
+               + (f" ({run.epochs[-1] + 1} epochs)" if epochs and run.epochs else ""))  # fmt: skip
+    output.say(f"{run.reason}: {training_diagnosis(run)}")

@@ -23,8 +23,8 @@ LAYERS: list[set[str]] = [
     {"syntax", "autodiff", "evaluate", "simplify"},  # text → graph, transforms, running
     {"printing", "optimize", "train", "check"},  # graph → formulas; descent; checks
     {"report", "api"},  # the façade and what its tables say
-    {"points", "streams", "data", "pointwise", "render", "tables", "trace", "drawing", "plotting",
-     "codegen"},  # the command line's inputs and outputs
+    {"points", "streams", "data", "datarun", "pointwise", "render", "tables", "trace", "drawing",
+     "plotting", "codegen"},  # the command line's inputs and outputs
     {"cli", "__main__", "__init__"},
 ]  # fmt: skip
 LAYER = {name: i for i, layer in enumerate(LAYERS) for name in layer}

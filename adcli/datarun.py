@@ -1,0 +1,316 @@
+"""Commands on data and arrays (SPEC §9, §10): ``--data`` binds columns, ``param``
+declarations, ``--with`` and ``--at``/``--start`` bind the parameters; ``eval``
+prints a row per data row, ``grad`` each parameter's gradient, ``minimize`` trains.
+
+A program is run here when it reads data, declares params or is given arrays;
+everything else keeps the paths of numbers (``pointwise``), unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .api import Expression, compile
+from .errors import BindingError, EvaluationError, UsageError
+from .graph import ROWS, shape_text
+from .numtext import full, json_number, rounded
+from .render import TABLES, Columns, Output
+
+_NPY_BINDING = re.compile(r"([^\W\d]\w*)=@(.+\.npy)")  # W=@w.npy
+
+
+class Bound:
+    """A program with a value for each variable: the data's columns, then the
+    parameters (declared start values from ``--seed``, ``--with``, ``--at``)."""
+
+    def __init__(self, e: Expression, columns: dict[str, Any], params: dict[str, Any],
+                 rows: int | None) -> None:  # fmt: skip
+        self.e, self.columns, self.params, self.rows = e, columns, params, rows
+
+    def args(self) -> list[Any]:
+        return [self.columns[n] if n in self.columns else self.params[n] for n in self.e.variables]
+
+
+def read(text: str, data: Sequence[str] | None, given: Sequence[str] = (),
+         start: Sequence[str] = ()) -> tuple[Expression, Any, dict[str, Any]]:  # fmt: skip
+    """The program, compiled with the shapes of the data's columns (read as the parser
+    meets their names) and of the arrays ``given`` (``--with``) or in files ``start``
+    names (``--start @params.npz``); the opened files (None without ``--data``) and
+    the values given, arrays from ``start`` among them."""
+    files = None
+    if data:
+        from .data import Files
+
+        files = Files(data)
+    files_of_start = [s for s in start if _of_files(s)]
+    values = values_of([*given, *files_of_start], None) if given or files_of_start else {}
+    arrays = {n: v.shape for n, v in values.items() if getattr(v, "ndim", 0)}
+    if files is None and not arrays:
+        return compile(text), None, values
+    return compile(text, _Shapes(files, arrays)), files, values
+
+
+class _Shapes(Mapping):
+    """The shapes the parser asks for by name: a given array's, else a data column's."""
+
+    def __init__(self, files: Any, arrays: dict[str, tuple]) -> None:
+        self.files, self.arrays = files, arrays
+
+    def __getitem__(self, name: str) -> tuple:
+        shape = self.get(name)
+        if shape is None:
+            raise KeyError(name)
+        return shape
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in self.arrays:
+            return self.arrays[name]
+        shape = self.files.shape(name) if self.files is not None else None
+        return default if shape is None else shape
+
+    def __iter__(self):
+        return iter({**dict.fromkeys(self.files.names if self.files else []), **self.arrays})
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def on_arrays(e: Expression, files: Any, given: dict[str, Any]) -> bool:
+    """Whether the data-and-arrays path runs this command."""
+    return files is not None or bool(e.params) or not e.graph.numbers or bool(given)
+
+
+def bind(e: Expression, files: Any, given: dict[str, Any], seed: int,
+         point: Sequence[str] | None, option: str) -> Bound:  # fmt: skip
+    """Every variable's value: columns from ``files``, then declared params' start
+    values, then ``given`` (``--with``), then ``point`` (``--at``/``--start``)."""
+    data = files.load(e.variables) if files is not None else None
+    columns = dict(data) if data is not None else {}
+    params = {n: v for n, v in e.start_values(seed).items()} if e.params else {}
+    names = [n for n in e.variables if n not in columns]
+    for source, values in (("--with", given), (option, values_of(point or [], names))):
+        for name in values:
+            if name in columns:
+                raise UsageError(f"{source} gives {name}, but {name} is a column of "
+                                 f"{data.source[name]}")  # fmt: skip
+            if name not in e.graph.variables:
+                raise BindingError(f"{source} gives {name}, which the expression does not use",
+                                   "its variables are " + ", ".join(e.variables))  # fmt: skip
+        params.update(values)
+    missing = [n for n in e.variables if n not in columns and n not in params]
+    if missing:
+        hint = f"give {option} " + ",".join(f"{n}=..." for n in missing)
+        if files is not None and files.names:
+            hint += f" (the data has {', '.join(files.names)})"
+        raise BindingError(f"no value for {missing[0]}", hint)
+    return Bound(e, columns, params, data.rows if data is not None and columns else None)
+
+
+def values_of(specs: Sequence[str], names: Sequence[str] | None) -> dict[str, Any]:
+    """Parameter values from ``--with``/``--at``/``--start`` texts: ``w=1,b=0``, a
+    lone number for a lone name (``names``; None: not known yet, so skipped),
+    ``@params.npz``, ``@result.json``, ``W=@w.npy``."""
+    from .data import bindings
+
+    values: dict[str, Any] = {}
+    for spec in specs:
+        spec = spec.strip()
+        npy = _NPY_BINDING.fullmatch(spec)
+        if npy:
+            from .data import load
+
+            values[npy.group(1)] = load([f"{npy.group(1)}={npy.group(2)}"])[npy.group(1)]
+        elif "=" not in spec and not spec.startswith("@"):
+            if names is None:
+                continue
+            if len(names) != 1:
+                raise UsageError(f"{spec}: which parameter is it?",
+                                 "name it: " + ",".join(f"{n}=..." for n in names))  # fmt: skip
+            values[names[0]] = _number(spec)
+        else:
+            values.update(bindings([spec]))
+    return values
+
+
+def _of_files(spec: str) -> bool:
+    """A start that reads arrays from files (``@params.npz``, ``W=@w.npy``)."""
+    spec = spec.strip()
+    return spec.startswith("@") or bool(_NPY_BINDING.fullmatch(spec))
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a number") from None
+
+
+# --- eval -----------------------------------------------------------------------------
+
+
+def write_values(bound: Bound, out: Output, strict: bool, note) -> None:
+    """The outputs: one row per data row when they have rows (with the vector columns
+    beside them), else once; arrays in full in JSON, as rows of numbers in plain."""
+    e = bound.e
+    values = e.compiled(e.outputs).whole(*bound.args())
+    per_row = [_has_rows(e, o) for o in e.outputs]
+    if any(per_row):
+        _write_rows(bound, values, per_row, out, strict, note)
+        return
+    if not all(_finite(v) for v in values):
+        message = "non-finite result: " + e.culprit(bound.args())
+        if strict:
+            raise EvaluationError(message)
+        note("warning: " + message)
+    fmt, stream = out.fmt, out.out
+    if fmt == "json":
+        import json
+
+        value = [json_number(v) for v in values]
+        stream.write(json.dumps({"value": value[0] if len(value) == 1 else value}) + "\n")
+    elif fmt in ("plain", "csv"):
+        separator = " " if fmt == "plain" else ","
+        for v in values:
+            for line in _lines(v):
+                stream.write(separator.join(full(x) for x in line) + "\n")
+    else:
+        for i, v in enumerate(values):
+            name = "f" if len(values) == 1 else f"f{i + 1}"
+            shape = f" {shape_text(getattr(v, 'shape', ()))}" if getattr(v, "ndim", 0) else ""
+            out.say(f"{name}{shape} = {rounded(v, out.digits)}")
+    stream.flush()
+
+
+def _has_rows(e: Expression, node: int) -> bool:
+    shape = e.graph.shape[node]
+    return bool(shape) and shape[0] is ROWS
+
+
+def _finite(value: Any) -> bool:
+    if getattr(value, "ndim", 0):
+        import numpy as np
+
+        return bool(np.isfinite(value).all())
+    return math.isfinite(value)
+
+
+def _lines(value: Any) -> list[list[float]]:
+    """A value as lines of numbers: a number or a vector on one line, a matrix by rows
+    (higher ranks by their last axis)."""
+    if not getattr(value, "ndim", 0):
+        return [[value]]
+    return [list(row) for row in value.reshape(-1, value.shape[-1])]
+
+
+def _write_rows(bound: Bound, values, per_row, out: Output, strict: bool, note) -> None:
+    import numpy as np
+
+    shown = [n for n, v in bound.columns.items() if v.ndim == 1]  # the vector columns
+    rows = bound.rows or 0
+    parts = [np.reshape(v, (rows, -1)) if has else np.full((rows, 1), v)
+             for v, has in zip(values, per_row)]  # fmt: skip
+    table = np.concatenate(parts, axis=1) if parts else np.empty((rows, 0))
+    writer = out.writer(Columns(shown, table.shape[1], None))
+    point_columns = [bound.columns[n] for n in shown]
+    warned = False
+    try:
+        for i in range(rows):
+            row = table[i].tolist()
+            if not all(math.isfinite(v) for v in row):
+                message = f"row {i + 1} of the data gives a non-finite result"
+                if strict:
+                    raise EvaluationError(message)
+                if not warned:
+                    warned = True
+                    note(f"warning: {message} (the first of them)")
+            writer.row([c[i] for c in point_columns], row)
+    finally:
+        writer.close()
+
+
+# --- grad -----------------------------------------------------------------------------
+
+
+def write_gradient(bound: Bound, out: Output, wrt: Sequence[str] | None, no_table: bool,
+                   nodes: bool, save: str | None, note) -> None:  # fmt: skip
+    """The value and each parameter's gradient, of the parameter's shape: the node
+    table on a terminal; numbers in plain (arrays to ``save`` or JSON)."""
+    e = bound.e
+    names = _trained(bound, wrt)
+    if out.fmt in TABLES and not no_table:
+        from .render import write_table
+
+        table = e.table(bound.args(), names)
+        write_table(table, out)
+        values = table.values
+    else:
+        values = e.compiled(e.value_and_grad_nodes(names)).whole(*bound.args())
+    value, grads = values[0], dict(zip(names, values[1:]))
+    if save:
+        save_values(save, grads, {"value": value})
+    if out.fmt == "json":
+        import json
+
+        row: dict[str, Any] = {"value": json_number(value),
+                               "grad": {n: json_number(g) for n, g in grads.items()}}  # fmt: skip
+        if nodes:
+            from .render import node_json
+
+            row["nodes"] = node_json(e.node_table(bound.args(), names))
+        out.out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif out.fmt in ("plain", "csv"):
+        numbers = {n: g for n, g in grads.items() if not getattr(g, "ndim", 0)}
+        separator = " " if out.fmt == "plain" else ","
+        if out.fmt == "csv":
+            out.out.write(",".join(["value", *(f"grad_{n}" for n in numbers)]) + "\n")
+        out.out.write(separator.join(full(v) for v in [value, *numbers.values()]) + "\n")
+        arrays = [f"{n} {shape_text(g.shape)}" for n, g in grads.items() if n not in numbers]
+        if arrays and not save:
+            note(f"note: the gradients of {', '.join(arrays)} are arrays: --format json or "
+                 "--save FILE.npz writes them")  # fmt: skip
+    out.out.flush()
+    if not _finite(value) or not all(_finite(g) for g in grads.values()):
+        raise EvaluationError(e.culprit(bound.args(), names))
+
+
+def _trained(bound: Bound, wrt: Sequence[str] | None) -> list[str]:
+    """The variables to differentiate by: the parameters (not the data), or ``wrt``."""
+    if wrt:
+        return list(bound.e.wrt(wrt))
+    names = [n for n in bound.e.variables if n not in bound.columns]
+    if not names:
+        raise UsageError("every variable is a data column: there is no parameter to "
+                         "differentiate by", "name one with --wrt")  # fmt: skip
+    return names
+
+
+def save_values(path: str, values: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+    """``values`` by name to ``.npz`` (arrays) or ``.json`` (nested lists)."""
+    import numpy as np
+
+    lower = path.lower()
+    try:
+        if lower.endswith(".npz"):
+            np.savez(path, **{n: np.asarray(v) for n, v in values.items()})
+        elif lower.endswith(".json"):
+            import json
+
+            doc = {**(extra or {}), "params": {n: _exact(v) for n, v in values.items()}}
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+                f.write("\n")
+        else:
+            raise UsageError(f"--save {path}: unknown format", "give a .npz or .json file")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _exact(value: Any) -> Any:
+    """Every element in full, however many (a saved file is read back, not looked at)."""
+    if getattr(value, "ndim", 0):
+        return [_exact(v) for v in value]
+    value = float(value)
+    return value if math.isfinite(value) else repr(value)
