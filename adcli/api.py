@@ -10,7 +10,7 @@ from . import report
 from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
 from .errors import BindingError, EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
-from .graph import without_gc
+from .graph import shape_text, without_gc
 from .ops import CONSTANTS
 from .params import Init, start_values
 from .syntax import Program, parse
@@ -107,6 +107,17 @@ class Expression:
 
     def _params(self) -> list[int]:
         return list(self.graph.variables.values())
+
+    def numbers_only(self, what: str, instead: str) -> None:
+        """A ``UsageError`` saying ``what`` when the program has arrays (SPEC §10)."""
+        if self.graph.numbers:
+            return
+        from .graph import shape_text
+
+        g = self.graph
+        arrays = [f"{n} {shape_text(g.shape[v])}" for n, v in g.variables.items() if g.shape[v]]
+        are = "is an array" if len(arrays) == 1 else "are arrays"
+        raise UsageError(f"{what}, and {', '.join(arrays)} {are}", instead)
 
     def _scalar_output(self, output: int) -> None:
         """A gradient needs a single number: say how to reduce an array to one."""
@@ -239,6 +250,8 @@ class Expression:
         formulas that parse back (``adcli diff``)."""
         from .simplify import simplified
 
+        self.numbers_only("diff writes derivatives as formulas of numbers",
+                          "grad gives the gradient of each array, of its shape")  # fmt: skip
         names = self.wrt(wrt)
         graph, roots = simplified(self.graph, self.derivative_nodes(names, order))
         return Derivatives(graph, roots, names, order, cse)
@@ -248,6 +261,8 @@ class Expression:
         from .printing import program_text
         from .simplify import simplified
 
+        self.numbers_only("a derivative expression is a formula of numbers",
+                          "grad gives the gradient of each array, of its shape")  # fmt: skip
         graph, (root,) = simplified(self.graph, self.derivative_nodes([name], order))
         return Expression(Program(program_text(graph, [root]), graph, [root]))
 
@@ -273,6 +288,71 @@ class Expression:
         value, *grad = self.compiled(self.value_and_grad_nodes()).scalar(*point)
         norm = math.hypot(*grad) if grad else 0.0
         return matrix, PointKind(eigenvalues(matrix), value, norm)
+
+    # --- Hessians and Jacobians of arrays (SPEC §10: up to 1000 elements) ---------
+
+    def array_hessian(self, args: Sequence[Any], wrt: Sequence[str]):
+        """The Hessian of the one output over the flattened elements of ``wrt``, the
+        elements' names (``W[0, 1]``) and the value and gradient norm there."""
+        import numpy as np
+
+        from .autodiff import element_gradients
+
+        g = self.graph
+        output = self.single_output("hessian")
+        self._scalar_output(output)
+        names = self.wrt(wrt)
+        labels = self._flat_labels(names, "the Hessian")
+        variables = [g.variables[n] for n in names]
+        nodes = self.gradient(names).nodes
+        rows = [r for grad in nodes[1:] for r in element_gradients(g, grad, variables)]
+        values = self.compiled([*nodes, *(n for row in rows for n in row)]).whole(*args)
+        value, grads, flat = values[0], values[1 : len(nodes)], values[len(nodes) :]
+        width = len(variables)
+        matrix = np.array([np.concatenate([np.ravel(v) for v in flat[i * width : (i + 1) * width]])
+                           for i in range(len(rows))])  # fmt: skip
+        norm = math.sqrt(sum(float(np.vdot(d, d)) for d in grads))
+        return matrix, labels, value, norm
+
+    def array_jacobian(self, args: Sequence[Any], wrt: Sequence[str]):
+        """∂(each output element)/∂(each element of ``wrt``), with both sides' names."""
+        import numpy as np
+
+        from .autodiff import element_gradients
+        from .graph import ROWS
+
+        g = self.graph
+        names = self.wrt(wrt)
+        for o in self.outputs:
+            if ROWS in g.shape[o]:
+                raise UsageError("jacobian takes outputs of a fixed size, not one per data row",
+                                 "reduce them with sum(...) or mean(...)")  # fmt: skip
+        columns = self._flat_labels(names, "the Jacobian")
+        outputs = (
+            [f"f{i + 1}" for i in range(len(self.outputs))] if len(self.outputs) > 1 else ["f"]
+        )
+        row_labels = [label for o, name in zip(self.outputs, outputs)
+                      for label in _element_labels(name, g.shape[o])]  # fmt: skip
+        if len(row_labels) > MAX_ELEMENTS:
+            raise UsageError(f"the Jacobian would have {len(row_labels)} rows (output elements); "
+                             f"it is made for up to {MAX_ELEMENTS}")  # fmt: skip
+        variables = [g.variables[n] for n in names]
+        rows = [r for o in self.outputs for r in element_gradients(g, o, variables)]
+        flat = self.compiled([n for row in rows for n in row]).whole(*args)
+        width = len(variables)
+        matrix = np.array([np.concatenate([np.ravel(v) for v in flat[i * width : (i + 1) * width]])
+                           for i in range(len(rows))])  # fmt: skip
+        return matrix, row_labels, columns
+
+    def _flat_labels(self, names: Sequence[str], what: str) -> list[str]:
+        g = self.graph
+        labels = [lab for n in names for lab in _element_labels(n, g.shape[g.variables[n]])]
+        if len(labels) > MAX_ELEMENTS:
+            sizes = ", ".join(f"{n} {shape_text(g.shape[g.variables[n]])}" for n in names)
+            raise UsageError(f"{what} would have {len(labels)} columns ({sizes}); it is made "
+                             f"for up to {MAX_ELEMENTS} elements",
+                             "name fewer parameters with {wrt}", options=True)  # fmt: skip
+        return labels
 
     def check_minimizable(self) -> None:
         """One output and at least one variable, or a ``UsageError`` saying why not."""
@@ -549,6 +629,19 @@ class Expression:
         """Raise an ``EvaluationError`` naming the node that first went non-finite."""
         if not all(math.isfinite(v) for v in values):
             raise EvaluationError(self.culprit(point, wrt))
+
+
+MAX_ELEMENTS = 1000  # the largest Hessian or Jacobian side of arrays (SPEC §10)
+
+
+def _element_labels(name: str, shape: tuple) -> list[str]:
+    """``W[0, 0]``, ``W[0, 1]``, … in C order; the name alone for a number."""
+    import itertools
+
+    if not shape:
+        return [name]
+    return [f"{name}[{', '.join(map(str, at))}]"
+            for at in itertools.product(*(range(d) for d in shape))]  # fmt: skip
 
 
 def _names(value: Any) -> bool:

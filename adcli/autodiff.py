@@ -158,3 +158,19 @@ def forward(g: Graph, outputs: list[int], variable: int) -> Tangents:
 def tangents_of(t: Tangents, g: Graph, nodes: list[int]) -> list[int]:
     """The tangent node of each of ``nodes`` (a zero constant where none was made)."""
     return [t.tangent.get(n, g.const(0.0)) for n in nodes]
+
+
+def element_gradients(g: Graph, node: int, wrt: list[int]) -> list[list[int]]:
+    """The gradient of each element of ``node`` (in C order; the node itself for a
+    number) with respect to ``wrt``: one reverse sweep per element, each element
+    picked out with an index node. For Jacobians and Hessians of small arrays."""
+    import itertools
+
+    shape = g.shape[node]
+    if not shape:
+        return [reverse(g, node, wrt).grads(g)]
+    rows = []
+    for at in itertools.product(*(range(d) for d in shape)):
+        element = g.call_with("index", tuple(at), node)
+        rows.append(reverse(g, element, wrt).grads(g))
+    return rows

@@ -41,11 +41,7 @@ def check(
     step (times max(1, |x|)), None lets each variable's step be chosen."""
     if method not in TOLERANCE:
         raise UsageError(f"unknown method {method!r}", "choose central or complex")
-    if eps is not None and not (math.isfinite(eps) and eps > 0):
-        raise UsageError(f"{{eps}} must be a positive number, got {eps!r}", "try {eps=1e-6}",
-                         options=True)  # fmt: skip
-    if tol is not None and not tol >= 0:
-        raise UsageError(f"{{tol}} must be ≥ 0, got {tol!r}", options=True)
+    _check_options(eps, tol)
     names = expr.variables
     values = expr.compiled(expr.value_and_grad_nodes()).scalar(*point)
     tol = TOLERANCE[method] if tol is None else tol
@@ -132,3 +128,62 @@ def kinks(expr, point: Sequence[float]) -> list[str]:
             f"{kink.convention}"
         )
     return notes
+
+
+DIRECTIONS = 3  # random directions a check of arrays compares along
+
+
+def check_directions(
+    expr, args: Sequence, wrt: Sequence[str], method: str, eps: float | None,
+    tol: float | None, seed: int = 0, directions: int = DIRECTIONS,
+) -> CheckResult:  # fmt: skip
+    """A program with arrays: the derivative along random directions of the ``wrt``
+    parameters, AD's (∇f·v) beside a central difference of t ↦ f(x + t·v), as JAX's
+    ``check_grads`` does (a full numerical gradient would take 2·n evaluations)."""
+    import numpy as np
+
+    if method not in TOLERANCE:
+        raise UsageError(f"unknown method {method!r}", "choose central or complex")
+    if method != "central":
+        raise UsageError("the complex step checks numbers; arrays are checked along "
+                         "directions by central differences", "leave out {method}",
+                         options=True)  # fmt: skip
+    _check_options(eps, tol)
+    tol = TOLERANCE[method] if tol is None else tol
+    order = list(expr.variables)
+    at = [order.index(n) for n in wrt]
+    values = expr.compiled(expr.value_and_grad_nodes(wrt)).whole(*args)
+    grads = values[1:]
+    f = expr.compiled(expr.outputs)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(directions):
+        v = [rng.standard_normal(np.shape(args[i])) for i in at]
+        norm = math.sqrt(sum(float(np.vdot(d, d)) for d in v))
+        v = [d / norm for d in v]  # a unit direction over all the parameters together
+        ad = sum(float(np.vdot(g, d)) for g, d in zip(grads, v))
+        along = _Along(f, args, at, v)
+        numeric, h = (_central(along, [0.0], 0, eps), eps) if eps else _settled(along, [0.0], 0)
+        rows.append(CheckRow(f"direction {k + 1}", ad, numeric, tol, h))
+    return CheckResult(method, tol, rows, [])
+
+
+class _Along:
+    """t ↦ f(x + t·v): the program along one direction, as ``_central`` calls it."""
+
+    def __init__(self, f, args: Sequence, at: list[int], v: list) -> None:
+        self.f, self.args, self.at, self.v = f, list(args), at, v
+
+    def scalar(self, t: float) -> tuple[float]:
+        moved = list(self.args)
+        for i, d in zip(self.at, self.v):
+            moved[i] = self.args[i] + t * d
+        return (self.f.whole(*moved)[0],)
+
+
+def _check_options(eps: float | None, tol: float | None) -> None:
+    if eps is not None and not (math.isfinite(eps) and eps > 0):
+        raise UsageError(f"{{eps}} must be a positive number, got {eps!r}", "try {eps=1e-6}",
+                         options=True)  # fmt: skip
+    if tol is not None and not tol >= 0:
+        raise UsageError(f"{{tol}} must be ≥ 0, got {tol!r}", options=True)

@@ -263,18 +263,31 @@ def grad(
 @app.command()
 def jacobian(
     expr: Expr, at: AtOne = None, mode: JacobianMode = "auto", format: Format = None,
-    digits: Digits = 6, no_color: NoColor = False,
+    digits: Digits = 6, no_color: NoColor = False, wrt: Wrt = None, data: Data = None,
+    with_: With = None, seed: Seed = 0,
 ) -> None:  # fmt: skip
-    """The Jacobian of a comma list of outputs: one row per output, one column per variable.
+    """The Jacobian of a comma list of outputs: one row per output, one column per
+    variable; of arrays, one per element (up to 1000 each way).
 
     Example: adcli jacobian "x*y, x+y, sin(x)" --at x=1,y=2 --mode forward
     """
+    from .datarun import bind, on_arrays, trained
     from .render import write_jacobian
 
     if mode not in ("auto", "forward", "reverse"):
         raise UsageError(f"unknown mode {mode!r}", "choose forward, reverse or auto")
-    e = _read_expression(expr)
+    e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
+    if on_arrays(e, files, given):
+        bound = bind(e, files, given, seed, at, "--at")
+        matrix, rows, columns = e.array_jacobian(bound.args(), trained(bound, _names(wrt)))
+        write_jacobian(matrix.tolist(), [], columns, out, rows)
+        if not all(math.isfinite(v) for v in matrix.flat):
+            raise EvaluationError("the Jacobian is not finite here")
+        return
+    if wrt:
+        raise UsageError("--wrt chooses among the parameters of arrays",
+                         "the Jacobian of numbers takes every variable")  # fmt: skip
     point = _one_point(e, at, command="jacobian")
     matrix = e.jacobian(point, mode)
     write_jacobian(matrix, point, e.variables, out)
@@ -349,17 +362,27 @@ def graph(
     wrt: Wrt = None,
     digits: Annotated[int, typer.Option("--digits", min=1, max=17, metavar="N",
                                         help="Significant digits of the numbers.")] = 6,
+    data: Data = None, with_: With = None, seed: Seed = 0,
 ) -> None:  # fmt: skip
-    """The computation graph: a tree in the terminal, Graphviz, Mermaid or JSON.
+    """The computation graph: a tree in the terminal, Graphviz, Mermaid or JSON; with
+    --data, each node's shape (and its values and gradients over the data).
 
     Example: adcli graph "x*sigmoid(x)/(x**2+1)" --at 2 -o graph.png
     """
     from . import drawing
+    from .datarun import bind, on_arrays, trained
 
     fmt, picture = drawing.output_format(format, output)
-    e = _read_expression(expr)
-    names = e.wrt(_names(wrt)) if at is not None else None
-    point = _one_point(e, at, command="graph --at") if at is not None else None
+    e, files, given = _program(expr, data, with_)
+    if on_arrays(e, files, given):
+        # values shown when the data or --with (or --at) gives them
+        shown = at is not None or files is not None or bool(given)
+        bound = bind(e, files, given, seed, at, "--at") if shown else None
+        point = bound.args() if bound else None
+        names = trained(bound, _names(wrt)) if bound else None
+    else:
+        names = e.wrt(_names(wrt)) if at is not None else None
+        point = _one_point(e, at, command="graph --at") if at is not None else None
     if point is not None:
         e.single_output("graph --at")
     text = drawing.draw(e, fmt, point, names, digits)
@@ -453,15 +476,30 @@ def hessian(
     expr: Expr,
     at: AtOne = None,
     format: Format = None, digits: Digits = 6, no_color: NoColor = False,
+    wrt: Wrt = None, data: Data = None, with_: With = None, seed: Seed = 0,
 ) -> None:  # fmt: skip
-    """The Hessian (reverse over reverse), its eigenvalues and the kind of point.
+    """The Hessian (reverse over reverse), its eigenvalues and the kind of point; of
+    arrays, over their elements (up to 1000).
 
     Example: adcli hessian "x**2 - y**2" --at x=0,y=0
     """
+    from .datarun import bind, on_arrays, trained
+    from .optimize import PointKind, eigenvalues
     from .render import write_hessian
 
-    e = _read_expression(expr)
+    e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
+    if on_arrays(e, files, given):
+        bound = bind(e, files, given, seed, at, "--at")
+        h, labels, value, norm = e.array_hessian(bound.args(), trained(bound, _names(wrt)))
+        matrix = h.tolist()
+        write_hessian(matrix, PointKind(eigenvalues(matrix), value, norm), labels, out)
+        if not all(math.isfinite(v) for row in matrix for v in row):
+            raise EvaluationError("the Hessian is not finite here")
+        return
+    if wrt:
+        raise UsageError("--wrt chooses among the parameters of arrays",
+                         "the Hessian of numbers takes every variable")  # fmt: skip
     e.gradient()  # one output, or say so
     point = _one_point(e, at, command="hessian")
     h, kind = e.hessian_at(point)
@@ -485,18 +523,31 @@ def check(
     ] = None,
     tol: CheckTol = None,
     format: Format = None, digits: Digits = 6, no_color: NoColor = False,
+    data: Data = None, with_: With = None, seed: Seed = 0,
 ) -> None:  # fmt: skip
-    """The AD gradient beside central differences or the complex step; exit 1 if they disagree.
+    """The AD gradient beside central differences or the complex step; exit 1 if they
+    disagree. Arrays are compared along random directions (drawn from --seed).
 
     Example: adcli check "x*sigmoid(x)/(x**2+1)" --at 2 --method complex
     """
+    from .check import check_directions
+    from .datarun import bind, on_arrays, trained
     from .render import write_check
 
-    e = _read_expression(expr)
+    e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
-    point = _one_point(e, at, command="check")
-    result = e.check(point, method, eps, tol)
-    write_check(result, point, e.variables, out)
+    if on_arrays(e, files, given):
+        e.single_output("check")
+        bound = bind(e, files, given, seed, at, "--at")
+        names = trained(bound, None)
+        e._scalar_output(e.outputs[0])
+        result = check_directions(e, bound.args(), names, method, eps, tol, seed)
+        numbers = {n: v for n, v in bound.params.items() if not getattr(v, "ndim", 0)}
+        write_check(result, list(numbers.values()), list(numbers), out)
+    else:
+        point = _one_point(e, at, command="check")
+        result = e.check(point, method, eps, tol)
+        write_check(result, point, e.variables, out)
     if not result.ok:
         raise typer.Exit(1)
 
@@ -742,7 +793,8 @@ def main(argv: list[str] | None = None) -> int:
         hint = ""
         if getattr(e, "ctx", None) is not None:
             hint = f"\nTry '{e.ctx.command_path} --help' for help."
-        if "No such option: -" in e.format_message() and not e.format_message().endswith("--"):
+        unknown = e.format_message().partition("No such option: ")[2].split(" ")[0]
+        if unknown.startswith("-") and not unknown.startswith("--"):
             # An expression that starts with '-' reads as an option: '--' ends the options.
             hint = "\nAn EXPR that starts with '-' goes after the options and '--': "
             hint += 'adcli eval --at 3 -- "-x**2"'

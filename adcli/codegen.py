@@ -51,6 +51,9 @@ def python_module(
         )
     if hasattr(builtins, name) or name.startswith("__") and name.endswith("__"):
         raise UsageError(f"--name {name} would hide Python's {name}", "choose another name")
+    if not numpy:
+        e.numbers_only("codegen writes straight-line code for numbers",
+                       "codegen --numpy writes numpy code for arrays")  # fmt: skip
     names = e.wrt(wrt)
     outputs = e.value_and_grad_nodes(names)
     compiled = e.compiled(outputs)

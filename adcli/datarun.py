@@ -239,7 +239,7 @@ def write_gradient(bound: Bound, out: Output, wrt: Sequence[str] | None, no_tabl
     """The value and each parameter's gradient, of the parameter's shape: the node
     table on a terminal; numbers in plain (arrays to ``save`` or JSON)."""
     e = bound.e
-    names = _trained(bound, wrt)
+    names = trained(bound, wrt)
     if out.fmt in TABLES and not no_table:
         from .render import write_table
 
@@ -276,7 +276,7 @@ def write_gradient(bound: Bound, out: Output, wrt: Sequence[str] | None, no_tabl
         raise EvaluationError(e.culprit(bound.args(), names))
 
 
-def _trained(bound: Bound, wrt: Sequence[str] | None) -> list[str]:
+def trained(bound: Bound, wrt: Sequence[str] | None) -> list[str]:
     """The variables to differentiate by: the parameters (not the data), or ``wrt``."""
     if wrt:
         return list(bound.e.wrt(wrt))

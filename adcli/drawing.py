@@ -19,8 +19,8 @@ import tempfile
 from typing import Any
 
 from .errors import AdcliError, UsageError
-from .graph import CONST, VAR, without_gc
-from .ops import OPS
+from .graph import CONST, VAR, shape_text, without_gc
+from .ops import OPS, subscripts_text
 from .printing import number as number_text
 
 FORMATS = ("text", "dot", "mermaid", "json")
@@ -51,6 +51,7 @@ class Box:
         self.output = False
         self.unused = False
         self.row = None  # with a point: its row of the per-node table
+        self.shape: tuple = ()  # the graph's shape of the node (arrays only)
 
     @property
     def is_input(self) -> bool:
@@ -73,6 +74,7 @@ def boxes(e, point: list[float] | None = None, wrt=None) -> list[Box]:
     outputs = {number[o] for o in e.outputs if o in number}
     for box in result:
         box.output = box.number in outputs
+        box.shape = g.shape[box.node]
     for o in dict.fromkeys(e.outputs):  # an output that is a constant (adcli graph "5")
         if o not in number:
             box = Box(len(result) + 1, None, number_text(g.value[o]), [], o)
@@ -92,6 +94,10 @@ def boxes(e, point: list[float] | None = None, wrt=None) -> list[Box]:
 def _title(g, n: int) -> str:
     """The operation with constant inputs written in and node inputs as ``·``."""
     op, args = g.op[n], g.args[n]
+    if op == "index":
+        return f"·[{subscripts_text(g.attrs[n])}]"
+    if g.attrs.get(n) is not None:  # an axis, a class count
+        return f"{op}(·, {g.attrs[n]})"
     if not any(g.op[a] == CONST for a in args):
         return OPS[op].glyph or op
     parts = [number_text(g.value[a]) if g.op[a] == CONST else "·" for a in args]
@@ -104,16 +110,23 @@ def _title(g, n: int) -> str:
 def _num(value: float | None, digits: int) -> str:
     if value is None:
         return "·"
+    if getattr(value, "ndim", 0):
+        from .numtext import rounded
+
+        return rounded(value, digits)
     if not math.isfinite(value):
         return repr(value)
     return f"{value:.{digits}g}"
 
 
 def _head(box: Box) -> str:
-    """``#3 t1 = sigmoid`` / ``#1 x``."""
+    """``#3 t1 = sigmoid`` / ``#1 x``, and an array's shape: ``#1 X [rows, 64]``."""
+    shape = f" {shape_text(box.shape)}" if box.shape else ""
     if box.is_input:
-        return f"#{box.number} {box.name}"
-    return f"#{box.number} {box.name} = {box.title}" if box.name else f"#{box.number} {box.title}"
+        return f"#{box.number} {box.name}{shape}"
+    if box.name:
+        return f"#{box.number} {box.name} = {box.title}{shape}"
+    return f"#{box.number} {box.title}{shape}"
 
 
 def _value_lines(box: Box, digits: int) -> list[str]:
@@ -314,6 +327,10 @@ def to_json(e, bs: list[Box], point: list[float] | None, wrt=None) -> str:
              "inputs": e.inputs_text(b.node)}
             for b in bs if b.node in e.numbers
         ]  # fmt: skip
+    if not e.graph.numbers:  # arrays: each node's shape ("rows" for the data's rows)
+        shapes = {b.number: b.shape for b in bs}
+        for node in nodes:
+            node["shape"] = ["rows" if d is None else d for d in shapes.get(node["id"], ())]
     for b in bs:  # a constant output: a node of its own, as drawn
         if b.node not in e.numbers:
             nodes.append(

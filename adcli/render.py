@@ -374,21 +374,24 @@ def tangent_table(rows, names, output: Output) -> None:
     output.table(*_with_shapes(rows, columns, cells))
 
 
-def write_jacobian(matrix, point, names, output: Output) -> None:
-    """One point's Jacobian: rows are outputs, columns variables."""
+def write_jacobian(matrix, point, names, output: Output, rows: list[str] | None = None) -> None:
+    """One point's Jacobian: rows are outputs, columns variables; of arrays, ``rows``
+    and ``names`` name the elements (``f[0]``, ``W[0, 1]``) and ``point`` is empty."""
     fmt, out = output.fmt, output.out
     if fmt == "json":
         import json
 
         line = {"at": {n: json_number(v) for n, v in zip(names, point)},
                 "jacobian": [[json_number(v) for v in row] for row in matrix]}  # fmt: skip
+        if rows is not None:
+            line.update(outputs=rows, variables=list(names))
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
     elif fmt == "plain":
         out.write("".join(" ".join(map(full, row)) + "\n" for row in matrix))
     elif fmt == "csv":
         out.write(",".join(["output", *(f"d_{n}" for n in names)]) + "\n")
         for i, row in enumerate(matrix):
-            out.write(",".join([str(i + 1), *map(full, row)]) + "\n")
+            out.write(",".join([rows[i] if rows else str(i + 1), *map(full, row)]) + "\n")
     else:
         from .tables import Column
 
@@ -396,7 +399,8 @@ def write_jacobian(matrix, point, names, output: Output) -> None:
         columns += [Column(f"∂/∂{n}", True) for n in names]
 
         def cells(num: Num) -> list[list[str]]:
-            return [[f"f{i + 1}", *map(num, row)] for i, row in enumerate(matrix)]
+            return [[rows[i] if rows else f"f{i + 1}", *map(num, row)]
+                    for i, row in enumerate(matrix)]  # fmt: skip
 
         output.table(columns, cells)
     out.flush()
