@@ -735,6 +735,7 @@ def codegen(
         typer.Option("--output", "-o", metavar="FILE", show_default=False,
                      help="Write the module to FILE (default: standard output)."),
     ] = None,
+    data: Data = None, with_: With = None,
 ) -> None:  # fmt: skip
     """A Python module whose function returns the value and the gradient, as straight-line
     code: the forward pass, then the backward pass, one line per node.
@@ -743,7 +744,7 @@ def codegen(
     """
     from .codegen import python_module
 
-    e = _read_expression(expr)
+    e = _program(expr, data, with_)[0]  # the data and --with give shapes only
     text = python_module(e, _names(wrt), name, numpy)
     if output is None:
         sys.stdout.write(text)

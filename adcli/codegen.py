@@ -32,7 +32,7 @@ from pathlib import Path
 from .api import Expression
 from .errors import UsageError
 from .evaluate import CHUNK, _literal
-from .graph import VAR, without_gc
+from .graph import ROWS, VAR, shape_text, without_gc
 from .ops import OPS
 
 _MODULE_LEVEL = {"_inf": "math.inf", "_nan": "math.nan", "_exp": "math.exp"}
@@ -54,10 +54,11 @@ def python_module(
     if not numpy:
         e.numbers_only("codegen writes straight-line code for numbers",
                        "codegen --numpy writes numpy code for arrays")  # fmt: skip
-    names = e.wrt(wrt)
+    arrays = not e.graph.numbers
+    names = e.wrt(wrt if wrt or not arrays else _parameters(e))
     outputs = e.value_and_grad_nodes(names)
     compiled = e.compiled(outputs)
-    module = _Module(numpy)
+    module = _Module(numpy, chunks=not arrays)
     used = dict.fromkeys(op for _, op, _ in compiled.steps)  # each op once, in order
     if numpy:
         calls = {op: module.array_call(op) for op in used}
@@ -68,15 +69,31 @@ def python_module(
     taken = set(module.names) | _BUILTINS_IN_BODY  # what the function reads from outside
     params = _Names(taken).params(e.variables)
     body = _Body(e, names, compiled, params, taken | set(params))
-    lines = body.array(calls) if numpy else body.scalar(calls)
+    if arrays:
+        lines = body.whole(calls)
+    else:
+        lines = body.array(calls) if numpy else body.scalar(calls)
     gradient = ", ".join(f"∂f/∂{v}" for v in names) + ("," if len(names) == 1 else "")
     kind = "arrays of points, broadcast together" if numpy else "one point"
+    if arrays:
+        kind = "arrays of the shapes " + ", ".join(
+            f"{p} {shape_text(e.graph.shape[e.graph.variables[v]])}"
+            for p, v in zip(params, e.variables)
+        )
     head = [
         f"def {name}({', '.join(params)}):",
-        f'    """The value and the gradient ({gradient}) at {kind}."""',
-    ]
-    text = [*_header(e, name, params, gradient, numpy), *module.text("\n".join(lines))]
-    return "\n".join([*text, "", "", *head, *lines, "", "", *_main(e.variables, name)]) + "\n"
+        f'    """The value and the gradient ({gradient}) for {kind}."""'
+        if arrays else f'    """The value and the gradient ({gradient}) at {kind}."""',
+    ]  # fmt: skip
+    text = [*_header(e, name, params, gradient, numpy, arrays), *module.text("\n".join(lines))]
+    main = [] if arrays else ["", "", *_main(e.variables, name)]
+    return "\n".join([*text, "", "", *head, *lines, *main]) + "\n"
+
+
+def _parameters(e: Expression) -> list[str]:
+    """The variables of an array program that are not data (no rows): what is trained."""
+    g = e.graph
+    return [v for v in e.variables if ROWS not in g.shape[g.variables[v]]] or list(e.variables)
 
 
 def _normal(name: str) -> str:
@@ -150,13 +167,14 @@ class _Definitions:
 class _Module:
     """The module-level part: imports and helpers, only those the function uses."""
 
-    def __init__(self, numpy: bool) -> None:
+    def __init__(self, numpy: bool, chunks: bool = True) -> None:
         here = Path(__file__).resolve().parent
         self.source = _Definitions(here / ("kernels.py" if numpy else "ops.py"))
         self.helpers: list[str] = []  # names from self.source, needs first
         self.made: dict[str, str] = {}  # helpers made from an inline template
         self.aliases: list[str] = []  # _exp, _inf, _nan
         self.numpy = numpy
+        self.chunks = chunks  # a function of points in chunks, not one of whole arrays
 
     @property
     def names(self) -> list[str]:
@@ -215,7 +233,9 @@ class _Module:
         if _uses_math(used):
             lines.append("import math")
         if self.numpy:
-            lines += ["import numpy as np", "", f"CHUNK = {CHUNK}  # points per chunk"]
+            lines.append("import numpy as np")
+            if self.chunks:
+                lines += ["", f"CHUNK = {CHUNK}  # points per chunk"]
         if self.aliases:
             lines.append("")
             lines += [f"{a} = {_MODULE_LEVEL[a]}" for a in self.aliases]
@@ -287,6 +307,8 @@ class _Body:
                 what = (
                     f"the sum of {terms} terms" if adjoint else f"a partial sum of ∂f/∂#{number[k]}"
                 )
+            elif i < 0:  # an array op's vector-Jacobian product, all inputs at once
+                what = f"∂f/∂#{number[k]} back through {g.op[k]}"
             else:
                 what = f"∂#{number[k]}/∂#{number[g.args[k][i]]}"
                 if kind == "product":
@@ -399,6 +421,28 @@ class _Body:
         lines.append(f"    return {value}, {_tuple(grads)}")
         return lines
 
+    def whole(self, calls: dict[str, str]) -> list[str]:
+        """A program with arrays: one numpy call per node on the whole arrays."""
+        steps = self.compiled.steps
+        nodes = [n for n, _, _ in steps]
+        self._sections(nodes)
+        comments, name = self.comments(nodes), self.local_names(nodes)
+
+        def ref(node: int) -> str:
+            return name[node] if node in name else _literal(self.g.value[node])
+
+        lines = [f"    {x} = np.asarray({x}, dtype=np.float64)" for x in self.params]
+        lines.append('    with np.errstate(all="ignore"):  # inf and nan, as IEEE says')
+        for n, op, args in steps:
+            lines += self.header(n, "        ")
+            refs = [ref(a) for a in args]
+            if n in self.g.attrs:
+                refs.append(repr(self.g.attrs[n]))
+            lines.append(f"        {name[n]} = {calls[op]}({', '.join(refs)})  # {comments[n]}")
+        value, *grads = (ref(o) for o in self.compiled.outputs)
+        lines.append(f"    return {value}, {_tuple(grads)}")
+        return lines
+
     def _wrt_params(self) -> list[str]:
         return [dict(zip(self.e.variables, self.params))[v] for v in self.wrt]
 
@@ -419,7 +463,8 @@ def _assign(names: list[str], value: str, indent: int) -> list[str]:
     return [f"{pad}{name} = {value.format(name)}" for name in names]
 
 
-def _header(e: Expression, name: str, params: list[str], gradient: str, numpy: bool) -> list[str]:
+def _header(e: Expression, name: str, params: list[str], gradient: str, numpy: bool,
+            arrays: bool = False) -> list[str]:  # fmt: skip
     shown = e.text.strip().splitlines() or [""]
     if len(shown) > 3 or len(shown[0]) > 200:
         shown = [shown[0][:200] + " …"]
@@ -432,7 +477,9 @@ def _header(e: Expression, name: str, params: list[str], gradient: str, numpy: b
         "# backward pass, one line per node. `# #3` is node 3 of the table of",
         "# `adcli grad`; a backward line names the node whose rule it applies.",
     ]
-    if numpy:
+    if arrays:
+        lines.append("# It works on whole numpy arrays, one call per node.")
+    elif numpy:
         lines.append("# It works on numpy arrays, in chunks, in place.")
     else:
         lines.append("# Where math raises (log(0), 1/0, overflow), so does the function.")

@@ -299,7 +299,12 @@ class Compiled:
         if self._whole is None:
             self._whole = self._whole_source(np)
         with np.errstate(all="ignore"):
-            values = self._whole(*(np.asarray(a, dtype=np.float64) for a in arrays))
+            try:
+                values = self._whole(*(np.asarray(a, dtype=np.float64) for a in arrays))
+            except ValueError as error:  # the inputs' fault: a label that is no class
+                from .errors import BindingError
+
+                raise BindingError(str(error)) from None
         return [float(v) if np.ndim(v) == 0 else v for v in values]
 
     def _whole_source(self, np: Any):

@@ -199,15 +199,14 @@ def log_softmax(a, axis=None, out=None):
 
 
 def _labels(labels, k):
-    """Class labels as indices, or an error naming a label that is not one of 0..k-1."""
-    from .errors import BindingError
-
+    """Class labels as indices, or a ValueError naming a label that is not one of
+    0..k-1 (a plain ValueError: ``codegen --numpy`` copies this function)."""
     labels = np.asarray(labels)
     index = labels.astype(np.int64)
     bad = (index != labels) | (index < 0) | (index >= k)
     if bad.any():
-        raise BindingError(f"a class label must be a whole number from 0 to {k - 1}, "
-                           f"not {float(labels[bad].flat[0]):g}")  # fmt: skip
+        raise ValueError(f"a class label must be a whole number from 0 to {k - 1}, "
+                         f"not {float(labels[bad].flat[0]):g}")  # fmt: skip
     return index
 
 
