@@ -101,6 +101,8 @@ class Expression:
 
     def start_values(self, seed: int = 0) -> dict[str, Any]:
         """Each declared param's start value, drawn from ``seed`` (the same each time)."""
+        if not (isinstance(seed, int) and seed >= 0):
+            raise UsageError(f"{{seed}} must be a whole number ≥ 0, got {seed!r}", options=True)
         if seed not in self._starts:
             self._starts[seed] = start_values(self.params, seed)
         return self._starts[seed]
@@ -420,6 +422,9 @@ class Expression:
         values = self._shaped([given[n] if n in given else held[n] for n in order])
         bound = dict(zip(order, values))
         rows = self._rows(bound)
+        if rows is None and batch_size is not None:
+            raise UsageError("minibatches are made of data rows, and the loss reads none",
+                             "leave out {batch_size}", options=True)  # fmt: skip
         defaults = {"method": "gd", "lr": 0.1, "steps": 100, "tol": 1e-8, "beta": 0.9,
                     "decay": 1.0, "line_search": False, "maximize": False}  # fmt: skip
         unknown = set(options) - set(defaults)
@@ -444,20 +449,21 @@ class Expression:
         start_values = {n: bound[n] for n in params}
         # Rows are batched in the data's columns; fixed values go whole to every step.
         batched = [bound[n] if n in data else _Whole(bound[n]) for n in columns]
-        run = train(value_and_grad, start_values, batched, rows, settings,
+        run = train(value_and_grad, start_values, batched, rows or 1, settings,
                     Batching(batch_size, epochs, seed, shuffle), on_step)  # fmt: skip
+        run.per_row = rows is not None and self.graph.op[output] == "sum"
         return run
 
-    def _rows(self, bound: dict[str, Any]) -> int:
-        """How many rows the data has (every column the same, as ``_shaped`` checked)."""
+    def _rows(self, bound: dict[str, Any]) -> int | None:
+        """How many rows the data has (every column the same, as ``_shaped`` checked);
+        None when the loss reads no column with rows (params alone)."""
         from .graph import ROWS
 
         for name, value in bound.items():
             shape = self.graph.shape[self.graph.variables[name]]
             if shape and shape[0] is ROWS:
                 return len(value)
-        raise UsageError("the loss reads no data column with rows",
-                         "a data column is a vector with one value per row")  # fmt: skip
+        return None
 
     # --- binding points -------------------------------------------------------
 

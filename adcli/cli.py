@@ -154,6 +154,10 @@ def _program(source: str, data: list[str] | None, given: list[str] | None = None
     (None without ``--data``) and the values given."""
     from .datarun import read
 
+    if source == "-" and data and "-" in [d.strip() for d in data]:
+        raise UsageError("EXPR and --data cannot both read standard input",
+                         "put the expression in a file: adcli eval @f.adcli --data -")  # fmt: skip
+
     e, files, values = read(_read_text(source), data, given or [], start or [])
     for warning in e.warnings:
         _note(f"warning: {warning}")
@@ -621,6 +625,10 @@ def minimize(
     e, files, given = _program(expr, data, with_, start)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given):
+        for option, value in (("--compare", compare), ("--plot", plot)):
+            if value:
+                raise UsageError(f"{option} is for minimize without --data",
+                                 "compare methods on data by running each one")  # fmt: skip
         _train(e, files, out, start=start, given=with_, seed=seed, save=save, trace=trace,
                every=every, batch_size=batch_size, epochs=epochs, shuffle=not no_shuffle,
                method=method, lr=lr, steps=steps, tol=tol, beta=beta, decay=decay,
@@ -661,9 +669,11 @@ def minimize(
 def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, trace,
            every, batch_size, epochs, shuffle: bool, **options) -> None:  # fmt: skip
     """``minimize --data``: train, write the trace and the result, save the params."""
-    from .datarun import bind, save_values, values_of
+    from .datarun import bind, check_save, save_values, values_of
     from .trace import write_training
 
+    if save:
+        check_save(save)  # before the training, not after it
     fixed = values_of(given or [], e.variables)
     bound = bind(e, files, {}, seed, start, "--start")
     starts = {n: v for n, v in bound.params.items() if n not in fixed}
@@ -673,6 +683,10 @@ def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, 
     with _progress(total) as on_step:
         run = e.train(bound.columns, starts, fixed=fixed, seed=seed, batch_size=batch_size,
                       epochs=epochs, shuffle=shuffle, on_step=on_step, **options)  # fmt: skip
+    if run.reason == "diverged" and len(run) == 1:  # not finite at the start: say where
+        args = [bound.columns[n] if n in bound.columns else {**starts, **fixed}[n]
+                for n in e.variables]  # fmt: skip
+        run.note = "the loss is not finite at the start: " + e.culprit(args)
     shown_trace = trace if trace is not None else out.fmt in ("table", "json", *PASTED)
     write_training(run, out, shown_trace, every)
     if save:

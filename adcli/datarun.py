@@ -46,7 +46,7 @@ def read(text: str, data: Sequence[str] | None, given: Sequence[str] = (),
 
         files = Files(data)
     files_of_start = [s for s in start if _of_files(s)]
-    values = values_of([*given, *files_of_start], None) if given or files_of_start else {}
+    values = values_of([*given, *files_of_start], None) if given or files_of_start else Given()
     arrays = {n: v.shape for n, v in values.items() if getattr(v, "ndim", 0)}
     if files is None and not arrays:
         return compile(text), None, values
@@ -86,16 +86,32 @@ def on_arrays(e: Expression, files: Any, given: dict[str, Any]) -> bool:
 def bind(e: Expression, files: Any, given: dict[str, Any], seed: int,
          point: Sequence[str] | None, option: str) -> Bound:  # fmt: skip
     """Every variable's value: columns from ``files``, then declared params' start
-    values, then ``given`` (``--with``), then ``point`` (``--at``/``--start``)."""
+    values, then ``given`` (``--with``), then ``point`` (``--at``/``--start``), each
+    checked against the shape the program gives it."""
+    if len(point or []) > 1:
+        raise UsageError(f"{option} was given {len(point)} times; on data it gives the "
+                         "parameters one value each",
+                         f"give one {option} that binds them all: {option} w=1,b=0")  # fmt: skip
     data = files.load(e.variables) if files is not None else None
     columns = dict(data) if data is not None else {}
+    if data is not None and columns and data.rows == 0:
+        raise UsageError(f"{', '.join(dict.fromkeys(data.source.values()))} has no rows, only a "
+                         "header", "give a file with data rows")  # fmt: skip
+    for name in e.params:
+        if name in columns:
+            raise UsageError(f"{name} is both a param and a column of {data.source[name]}",
+                             "rename one of them")  # fmt: skip
     params = {n: v for n, v in e.start_values(seed).items()} if e.params else {}
     names = [n for n in e.variables if n not in columns]
     for source, values in (("--with", given), (option, values_of(point or [], names))):
+        loose = getattr(values, "from_files", ())
+        for name in [n for n in values if n in loose and n not in e.graph.variables]:
+            del values[name]  # a file of several arrays: the ones the program reads
         for name in values:
             if name in columns:
                 raise UsageError(f"{source} gives {name}, but {name} is a column of "
-                                 f"{data.source[name]}")  # fmt: skip
+                                 f"{data.source[name]}",
+                                 f"leave {name} out of {source}, or rename the column")  # fmt: skip
             if name not in e.graph.variables:
                 raise BindingError(f"{source} gives {name}, which the expression does not use",
                                    "its variables are " + ", ".join(e.variables))  # fmt: skip
@@ -106,18 +122,35 @@ def bind(e: Expression, files: Any, given: dict[str, Any], seed: int,
         if files is not None and files.names:
             hint += f" (the data has {', '.join(files.names)})"
         raise BindingError(f"no value for {missing[0]}", hint)
-    return Bound(e, columns, params, data.rows if data is not None and columns else None)
+    bound = Bound(e, columns, params, data.rows if data is not None and columns else None)
+    e._shaped(bound.args())  # each value of its variable's shape, the rows alike
+    return bound
 
 
-def values_of(specs: Sequence[str], names: Sequence[str] | None) -> dict[str, Any]:
+class Given(dict):
+    """Parameter values by name, and which of them came from a file of several
+    (``@params.npz``): those may hold more than a program uses (a trained network's
+    file, read for its first layer), and the ones it does not use are left out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.from_files: set[str] = set()
+
+
+def values_of(specs: Sequence[str], names: Sequence[str] | None) -> Given:
     """Parameter values from ``--with``/``--at``/``--start`` texts: ``w=1,b=0``, a
     lone number for a lone name (``names``; None: not known yet, so skipped),
     ``@params.npz``, ``@result.json``, ``W=@w.npy``."""
     from .data import bindings
 
-    values: dict[str, Any] = {}
+    values = Given()
     for spec in specs:
         spec = spec.strip()
+        if ":" in spec and not _of_files(spec):
+            raise UsageError(
+                f"{spec}: on data, a parameter takes one value, not a range",
+                "ranges and streams of points are for programs of numbers",
+            )
         npy = _NPY_BINDING.fullmatch(spec)
         if npy:
             from .data import load
@@ -131,7 +164,10 @@ def values_of(specs: Sequence[str], names: Sequence[str] | None) -> dict[str, An
                                  "name it: " + ",".join(f"{n}=..." for n in names))  # fmt: skip
             values[names[0]] = _number(spec)
         else:
-            values.update(bindings([spec]))
+            found = bindings([spec])
+            if spec.startswith("@"):
+                values.from_files.update(found)
+            values.update(found)
     return values
 
 
@@ -173,6 +209,8 @@ def write_values(bound: Bound, out: Output, strict: bool, note) -> None:
         stream.write(json.dumps({"value": value[0] if len(value) == 1 else value}) + "\n")
     elif fmt in ("plain", "csv"):
         separator = " " if fmt == "plain" else ","
+        if fmt == "csv":
+            out.out.write(",".join(Columns([], len(values), None).value_names()) + "\n")
         for v in values:
             for line in _lines(v):
                 stream.write(separator.join(full(x) for x in line) + "\n")
@@ -250,7 +288,7 @@ def write_gradient(bound: Bound, out: Output, wrt: Sequence[str] | None, no_tabl
         values = e.compiled(e.value_and_grad_nodes(names)).whole(*bound.args())
     value, grads = values[0], dict(zip(names, values[1:]))
     if save:
-        save_values(save, grads, {"value": value})
+        save_values(save, grads, {"value": value}, key="grad")
     if out.fmt == "json":
         import json
 
@@ -287,23 +325,29 @@ def trained(bound: Bound, wrt: Sequence[str] | None) -> list[str]:
     return names
 
 
-def save_values(path: str, values: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
-    """``values`` by name to ``.npz`` (arrays) or ``.json`` (nested lists)."""
+def check_save(path: str) -> None:
+    """A ``--save`` file adcli can write: ``.npz`` or ``.json``."""
+    if not path.lower().endswith((".npz", ".json")):
+        raise UsageError(f"--save {path}: unknown format", "give a .npz or .json file")
+
+
+def save_values(path: str, values: dict[str, Any], extra: dict[str, Any] | None = None,
+                key: str = "params") -> None:  # fmt: skip
+    """``values`` by name to ``.npz`` (arrays) or ``.json`` (nested lists, under ``key``:
+    ``params`` is what ``--with @file.json`` reads back)."""
     import numpy as np
 
-    lower = path.lower()
+    check_save(path)
     try:
-        if lower.endswith(".npz"):
+        if path.lower().endswith(".npz"):
             np.savez(path, **{n: np.asarray(v) for n, v in values.items()})
-        elif lower.endswith(".json"):
+        else:
             import json
 
-            doc = {**(extra or {}), "params": {n: _exact(v) for n, v in values.items()}}
+            doc = {**(extra or {}), key: {n: _exact(v) for n, v in values.items()}}
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(doc, f)
                 f.write("\n")
-        else:
-            raise UsageError(f"--save {path}: unknown format", "give a .npz or .json file")
     except OSError as error:
         raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
 

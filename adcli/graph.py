@@ -166,7 +166,15 @@ class Graph:
             return self._on_numbers(op, args)
         if on_numbers and spec.on_numbers is not None:
             return spec.on_numbers(self, *args)  # sum(x) of a number is x, softmax(x) is 1
-        out = spec.shape(shapes, attrs) if spec.shape else broadcast(*shapes)
+        if spec.shape:
+            out = spec.shape(shapes, attrs)
+        else:
+            try:
+                out = broadcast(*shapes)
+            except ShapeError as error:  # name the operator, and numpy's rule
+                raise ShapeError(f"{error.message} for {spec.symbol or spec.name}",
+                                 "axes pair up from the last; each pair must be equal, or "
+                                 "one of them 1") from None  # fmt: skip
         return self._array_node(op, args, attrs, out)
 
     def _on_numbers(self, op: str, args: tuple[int, ...]) -> int:

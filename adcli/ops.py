@@ -564,7 +564,11 @@ def _sum_of(g: Any, nodes: list) -> int | None:
 def _matmul_shape(shapes: list, attrs: Any) -> tuple:
     a, b = shapes
     if not a or not b or len(a) > 2 or len(b) > 2:
-        raise _shape_error(f"@ takes vectors and matrices, not shapes {_text(a)} and {_text(b)}")
+        hint = ("a variable is a number unless the data, a given array or a param "
+                "declaration makes it an array") if not a or not b else None  # fmt: skip
+        raise _shape_error(
+            f"@ takes vectors and matrices, not shapes {_text(a)} and {_text(b)}", hint
+        )
     k, k2 = a[-1], b[0] if len(b) == 1 else b[-2]
     if k != k2:
         hint = ": did you mean transpose(...)?" if len(a) == 2 and len(b) == 2 else ""

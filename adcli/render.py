@@ -218,7 +218,8 @@ def _with_shapes(rows, columns: list, cells):
     def with_shape(num: Num) -> list[list[str]]:
         return [[*row[:3], shape, *row[3:]] for row, shape in zip(cells(num), shapes)]
 
-    return [*columns[:3], Column("shape", style="dim"), *columns[3:]], with_shape
+    shape = Column("shape", style="dim", kind="number")  # a shape is never wrapped
+    return [*columns[:3], shape, *columns[3:]], with_shape
 
 
 def op_text(row) -> str:

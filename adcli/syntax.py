@@ -228,6 +228,9 @@ class _Builder:
             raise self._error(
                 f"{name} is assigned twice", token, "give each statement its own name"
             )
+        if self.graph.inputs and name in self.graph.inputs:
+            raise self._error(f"{name} is given as an array (a data column or a value)", token,
+                              "give the statement another name")  # fmt: skip
         if name in self.free:
             raise self._error(
                 f"{name} is assigned after it was used as a free variable",
@@ -344,7 +347,11 @@ class _Builder:
             self.read.add(name)
             return self.assigned[name]
         if name in CONSTANTS:
-            return self.graph.const(CONSTANTS[name])
+            if name not in self.graph.inputs:
+                return self.graph.const(CONSTANTS[name])
+            if name not in self.free:  # a data column of that name: it wins, and is named
+                self.warnings.append(f"{name} is a column of the data here, not the "
+                                     f"constant {name} = {CONSTANTS[name]}")  # fmt: skip
         if name in FUNCTIONS:
             raise self._error(
                 f"{name} is a function", token, f"call it with its argument: {name}(x)"

@@ -175,21 +175,17 @@ def write_training(run: Training, output: Output, trace: bool, every: int | None
     steps = shown(range(len(run)), every) if trace and len(run) else []
     epochs = not run.full_batch
 
-    def fields(k: int) -> list[float]:
-        loss = run.losses[k]
-        return [*run.points[k], loss, loss / run.rows[k], run.gnorms[k]]
-
     def head(k: int) -> list[str]:
         return [str(run.steps[k])] + ([str(run.epochs[k])] if epochs else [])
 
     if fmt in ("plain", "csv"):
         separator = " " if fmt == "plain" else ","
         if fmt == "csv" and trace:
-            titles = ["step", *(["epoch"] if epochs else []), *names, "loss", "loss_per_row",
-                      "grad_norm"]  # fmt: skip
+            titles = ["step", *(["epoch"] if epochs else []), *names, "loss",
+                      *(["loss_per_row"] if run.per_row else []), "grad_norm"]  # fmt: skip
             out.write(",".join(titles) + "\n")
         for k in steps:
-            out.write(separator.join([*head(k), *map(full, fields(k))]) + "\n")
+            out.write(separator.join([*head(k), *map(full, _fields(run, k))]) + "\n")
         if fmt == "plain" or not trace:
             if fmt == "csv":
                 out.write(",".join([*names, "loss"]) + "\n")
@@ -199,10 +195,15 @@ def write_training(run: Training, output: Output, trace: bool, every: int | None
         err.write(f"reason: {run.reason}\ndiagnosis: {training_diagnosis(run)}\n")
     elif fmt == "json":
         for k in steps:
-            step = {"step": run.steps[k], **({"epoch": run.epochs[k]} if epochs else {}),
-                    "at": _at(names, run.points[k]), "loss": json_number(run.losses[k]),
-                    "loss_per_row": json_number(run.losses[k] / run.rows[k]),
-                    "grad_norm": json_number(run.gnorms[k])}  # fmt: skip
+            step = {
+                "step": run.steps[k],
+                **({"epoch": run.epochs[k]} if epochs else {}),
+                "at": _at(names, run.points[k]),
+                "loss": json_number(run.losses[k]),
+            }
+            if run.per_row:
+                step["loss_per_row"] = json_number(run.losses[k] / run.rows[k])
+            step["grad_norm"] = json_number(run.gnorms[k])
             out.write(json.dumps(step, ensure_ascii=False) + "\n")
         result = {"params": {n: json_number(v) for n, v in run.params.items()},
                   "loss": json_number(run.final_loss), "steps": _updates(run),
@@ -214,18 +215,32 @@ def write_training(run: Training, output: Output, trace: bool, every: int | None
         _training_table(run, names, steps, epochs, output)
 
 
+def _fields(run: Training, k: int) -> list[float]:
+    """Step k's numbers: the params that are numbers, the loss (per row for a sum over
+    the rows, as seed 002's mse), the gradient norm."""
+    loss = run.losses[k]
+    per_row = [loss / run.rows[k]] if run.per_row else []
+    return [*run.points[k], loss, *per_row, run.gnorms[k]]
+
+
 def training_diagnosis(run: Training) -> str:
-    """What happened to the loss, in one line."""
+    """What happened to the loss over every row, in one line, in the direction asked
+    for (SPEC §8)."""
     if not run.losses:
         return "no step was taken"
-    first, last = run.losses[0], run.final_loss
+    first, last = run.start_loss, run.final_loss
+    if run.note:
+        return run.note
     if run.reason == "diverged":
         return f"the loss became {full(run.losses[-1])} at step {run.steps[-1]}: lower --lr"
+    went = f"the loss went from {full(first)} to {full(last)}"
     if run.reason == "interrupted":
-        return f"stopped at step {run.steps[-1]}; the loss went from {full(first)} to {full(last)}"
+        return f"stopped at step {run.steps[-1]}; {went}"
     if run.reason == "converged":
-        return f"the gradient vanished: the loss went from {full(first)} to {full(last)}"
-    trend = "fell" if last < first else "did not fall"
+        return f"the gradient vanished: {went}"
+    wanted, done = ("rise", "rose") if run.maximize else ("fall", "fell")
+    better = last > first if run.maximize else last < first
+    trend = done if better else f"did not {wanted}"
     return f"the loss {trend} from {full(first)} to {full(last)} in {_updates(run)} steps"
 
 
@@ -241,13 +256,14 @@ def _training_table(run: Training, names, steps, epochs: bool, output: Output) -
     if steps:
         columns = [Column("step", True, "dim")] + ([Column("epoch", True, "dim")] if epochs else [])
         columns += [Column(n, True, "cyan") for n in names]
-        columns += [Column("loss", True, "bold"), Column("loss/n", True), Column("‖∇‖", True)]
+        columns += [Column("loss", True, "bold")]
+        columns += [Column("loss/n", True)] if run.per_row else []
+        columns += [Column("‖∇‖", True)]
 
         def cells(num):
             rows = []
             for k in steps:
-                loss = run.losses[k]
-                values = (*run.points[k], loss, loss / run.rows[k], run.gnorms[k])
+                values = _fields(run, k)
                 rows.append([str(run.steps[k]), *([str(run.epochs[k])] if epochs else []),
                              *map(num, values)])  # fmt: skip
             return rows

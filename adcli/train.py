@@ -35,6 +35,12 @@ class Batching:
         if epochs is not None and not (isinstance(epochs, int) and epochs >= 1):
             raise UsageError(f"{{epochs}} must be a whole number ≥ 1, got {epochs!r}",
                              options=True)  # fmt: skip
+        if epochs is not None and size is None:
+            raise UsageError("{epochs} counts passes of minibatches",
+                             "give {batch_size} too, or {steps} for full-batch steps",
+                             options=True)  # fmt: skip
+        if not (isinstance(seed, int) and seed >= 0):
+            raise UsageError(f"{{seed}} must be a whole number ≥ 0, got {seed!r}", options=True)
         self.size, self.epochs, self.seed, self.shuffle = size, epochs, seed, shuffle
 
     def batches(self, rows: int, steps: int):
@@ -65,9 +71,13 @@ class Training:
     """A finished (or interrupted) run: the trace by step, the parameters reached,
     the reason it stopped and the loss over every row at the end."""
 
-    def __init__(self, names: Sequence[str], full_batch: bool) -> None:
+    def __init__(self, names: Sequence[str], full_batch: bool, maximize: bool = False) -> None:
         self.names = list(names)
         self.full_batch = full_batch
+        self.maximize = maximize  # the direction asked for: the diagnosis speaks of it
+        self.per_row = True  # the loss is a sum over rows: loss/n is the mean per row
+        self.start_loss: float | None = None  # over every row, at the start
+        self.note = ""  # what the caller found out about a stop (the culprit of a nan)
         self.steps: list[int] = []
         self.epochs: list[int] = []
         self.losses: list[float] = []  # on the step's batch, before its update
@@ -98,7 +108,7 @@ def train(
     names = list(start)
     x = [np.array(v, dtype=np.float64) for v in start.values()]  # owned: updated in place
     scalar = [v.ndim == 0 for v in x]
-    run = Training(names, batching.size is None)
+    run = Training(names, batching.size is None, settings.maximize)
     sign = -1.0 if settings.maximize else 1.0
     velocity = [np.zeros_like(v) for v in x]
     second = [np.zeros_like(v) for v in x] if settings.method == "adam" else []
@@ -115,6 +125,8 @@ def train(
         return gnorm
 
     try:
+        if batching.size is not None:  # the loss over every row, to compare the end with
+            run.start_loss = value_and_grad(x, data)[0]
         for k, (epoch, index) in enumerate(batching.batches(rows, settings.steps)):
             batch = data if index is None else [column[index] for column in data]
             f, g = value_and_grad(x, batch)
@@ -147,6 +159,8 @@ def train(
         run.reason = "interrupted"
     if run.final_loss is None and run.losses:
         run.final_loss = run.losses[-1]  # stopped at a step: its loss, at the values reached
+    if run.start_loss is None and run.losses:
+        run.start_loss = run.losses[0]  # full batch: step 0 saw every row
     run.params = {n: float(v) if s else v for n, v, s in zip(names, x, scalar)}
     return run
 

@@ -159,7 +159,7 @@ def test_minibatches_in_file_order_and_shuffled_by_seed(run, here):
     ordered = run(*args, "--no-shuffle")
     assert ordered.code == 0, ordered
     lines = ordered.out.splitlines()
-    assert lines[0] == "step,epoch,w,b,loss,loss_per_row,grad_norm"
+    assert lines[0] == "step,epoch,w,b,loss,grad_norm"  # a mean: no loss per row beside it
     rows = [numbers(line, ",") for line in lines[1:]]
     assert [r[:2] for r in rows] == [[0, 0], [1, 0], [2, 0], [3, 0], [4, 1], [5, 1], [6, 1],
                                      [7, 1]]  # ⌈100/30⌉ = 4 steps an epoch  # fmt: skip
@@ -438,7 +438,7 @@ def test_row_counts_differ_across_files(run, here):
 def test_save_with_an_unknown_extension(run, here):
     r = run("minimize", "sum((x*w - y)**2)", "--data", "s.csv", "--start", "w=1",
             "--lr", "0.01", "--save", "p.txt")  # fmt: skip
-    clean_failure(r, first=False)  # (after the training: see the xfail test below)
+    clean_failure(r)
     assert "--save p.txt: unknown format" in r.err and ".npz or .json" in r.err
     assert not (here / "p.txt").exists()
 
@@ -466,11 +466,9 @@ def test_a_diverging_run_on_data_exits_1(run, here):
     assert json.loads(as_json.out.splitlines()[-1])["result"]["reason"] == "diverged"
 
 
-# --- found while using it: the intended behaviour, marked until adcli does it ----------
+# --- found while using it: mistakes that once went unnoticed -------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a minibatch run's diagnosis compares the first "
-                   "batch's loss with the loss over every row at the end")  # fmt: skip
 def test_minibatch_diagnosis_compares_like_with_like(run, here):
     """From w=b=0 the loss over all 100 rows falls (from sum(y²) ≈ 330 to about 280),
     but the first batch holds 10 rows, so its loss is about 32."""
@@ -481,11 +479,6 @@ def test_minibatch_diagnosis_compares_like_with_like(run, here):
     assert "the loss fell" in r.err, r.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--maximize on data: the diagnosis calls a rise "
-    "a failure to fall (SPEC §8: diagnoses speak of the direction asked for)",
-)
 def test_maximize_on_data_speaks_of_rising(run, here):
     r = run("minimize", "0 - " + LOSS, "--data", "line.csv", "--start", "w=1,b=0",
             "--lr", "0.005", "--steps", "20", "--tol", "0", "--maximize")  # fmt: skip
@@ -494,8 +487,6 @@ def test_maximize_on_data_speaks_of_rising(run, here):
     assert "did not" not in r.err, r.err
 
 
-@pytest.mark.xfail(strict=True, reason="--save's extension is checked only after the whole "
-                   "training has run: the trained parameters are lost")  # fmt: skip
 def test_save_extension_is_checked_before_training(run, here):
     r = run("minimize", "sum((x*w - y)**2)", "--data", "s.csv", "--start", "w=1",
             "--lr", "0.01", "--save", "p.txt")  # fmt: skip
@@ -503,15 +494,11 @@ def test_save_extension_is_checked_before_training(run, here):
     assert r.out == "" and "reason:" not in r.err, r
 
 
-@pytest.mark.xfail(strict=True, reason="eval/grad on data with --at given twice silently "
-                   "use the last one (SPEC §8: never silently the last point)")  # fmt: skip
 def test_two_at_on_data_is_an_error(run, here):
     r = run("eval", "sum(x*w)", "--data", "s.csv", "--at", "w=1", "--at", "w=2")
     clean_failure(r)
 
 
-@pytest.mark.xfail(strict=True, reason="--with an array of another shape than the param's "
-                   "declaration is used silently (minimize --start checks it)")  # fmt: skip
 def test_with_an_array_of_the_wrong_shape(run, here):
     np.savez("w3.npz", W=np.zeros(3))
     r = run("eval", "param W = zeros(2); sum((W - 3)**2)", "--with", "@w3.npz")
@@ -519,15 +506,11 @@ def test_with_an_array_of_the_wrong_shape(run, here):
     assert "[3]" in r.err and "[2]" in r.err
 
 
-@pytest.mark.xfail(strict=True, reason="--with a number for an array param makes the "
-                   "gradient a number: grad W is -4.0, not [-4.0, -4.0]")  # fmt: skip
 def test_with_a_number_for_an_array_param(run, here):
     r = run("grad", "param W = zeros(2); sum((W - 3)**2)", "--with", "W=1", "-f", "json")
     assert r.code == 2 or json.loads(r.out)["grad"]["W"] == [-4.0, -4.0], r
 
 
-@pytest.mark.xfail(strict=True, reason="minimize of a param program without --data fails: "
-                   "'the loss reads no data column with rows'")  # fmt: skip
 def test_minimize_params_without_data(run, here):
     r = run("minimize", "param W = zeros(2); sum((W - 3)**2)", "--steps", "100", "-f", "json")
     assert r.code == 0, r
@@ -535,11 +518,6 @@ def test_minimize_params_without_data(run, here):
     assert result["params"]["W"] == pytest.approx([3.0, 3.0], abs=1e-8)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a data file with a header and no rows is an internal "
-    "error (a reshape in datarun._write_rows; 1/0 in train.Batching)",
-)
 @pytest.mark.parametrize("args", [
     ["eval", "x*2", "--data", "empty.csv"],
     ["minimize", "mean((x*w)**2)", "--data", "empty.csv", "--start", "w=1", "--batch-size", "2",
@@ -552,38 +530,28 @@ def test_a_data_file_without_rows(run, here, args):
     assert "failed unexpectedly" not in r.err
 
 
-@pytest.mark.xfail(strict=True, reason="--seed -1 is an internal error (numpy's "
-                   "default_rng refuses it)")  # fmt: skip
 def test_a_negative_seed(run, here):
     r = run("eval", "param w = normal(1, 2); sum(w)", "--seed", "-1")
     clean_failure(r)
     assert "--seed" in r.err
 
 
-@pytest.mark.xfail(strict=True, reason="eval on data, csv: a reduced value has no header "
-                   "line, unlike every other csv output (SPEC §4)")  # fmt: skip
 def test_csv_of_a_reduced_value_has_a_header(run, here):
     r = run("eval", "sum(x)", "--data", "s.csv", "--format", "csv")
     assert r.out == "value\n6.0\n"
 
 
-@pytest.mark.xfail(strict=True, reason="minimize --data ignores --compare (and --plot) "
-                   "silently")  # fmt: skip
 def test_compare_on_data_is_run_or_refused(run, here):
     r = run(*SEED_002, "--compare", "gd,adam")
     assert r.code == 2 or r.out.splitlines()[0].startswith("gd "), r
 
 
-@pytest.mark.xfail(strict=True, reason="a data column named e (or pi) is silently replaced "
-                   "by the constant")  # fmt: skip
 def test_a_column_named_like_a_constant(run, here):
     (here / "e.csv").write_text("x,e\n1,2\n2,4\n")
     r = run("eval", "sum(x*e)", "--data", "e.csv")
     assert r.code == 2 or "constant" in r.err, r
 
 
-@pytest.mark.xfail(strict=True, reason="a nan in the data makes minimize say 'diverged ... "
-                   "lower --lr' at step 0, which is not the fix")  # fmt: skip
 def test_nan_in_the_data_is_not_blamed_on_the_learning_rate(run, here):
     (here / "nan.csv").write_text("x,y\n1,2\nnan,4\n3,7\n")
     r = run("minimize", "sum((x*w - y)**2)", "--data", "nan.csv", "--start", "w=1",
