@@ -571,9 +571,13 @@ def _matmul_shape(shapes: list, attrs: Any) -> tuple:
         )
     k, k2 = a[-1], b[0] if len(b) == 1 else b[-2]
     if k != k2:
-        hint = ": did you mean transpose(...)?" if len(a) == 2 and len(b) == 2 else ""
+        # transpose(...) is suggested only where it makes the shapes fit
+        fits = len(a) == 2 and len(b) == 2 and (a[-1] == b[-1] or a[0] == b[0])
+        hint = ": did you mean transpose(...)?" if fits else ""
         raise _shape_error(f"shapes {_text(a)} and {_text(b)} don't fit for @ "
-                           f"({_dim(k)} ≠ {_dim(k2)}){hint}")  # fmt: skip
+                           f"({_dim(k)} ≠ {_dim(k2)}){hint}",
+                           None if fits else "the left's last axis must match the right's "
+                           "first (its rows)")  # fmt: skip
     return a[:-1] + b[1:] if len(b) == 2 else a[:-1]
 
 

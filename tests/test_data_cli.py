@@ -388,10 +388,13 @@ def test_shape_mismatch_shows_both_shapes_and_the_operator(run, digits):
     r = run("eval", text, "--data", "train.npz")
     clean_failure(r)
     assert "shapes [rows, 64] and [32, 10] don't fit for @ (64 ≠ 32)" in r.err
-    assert "transpose" in r.err  # the likely fix
+    assert "transpose" not in r.err  # it would not fit either
+    assert "the left's last axis must match the right's first" in r.err
     lines = r.err.splitlines()
     source = next(i for i, line in enumerate(lines) if line.strip() == text)
     assert lines[source + 1].index("^") == lines[source].index("@")  # the caret under @
+    flipped = run("eval", "param W = zeros(10, 64); sum(X @ W)", "--data", "train.npz")
+    assert "did you mean transpose(...)?" in flipped.err  # where it would fit
 
 
 @pytest.mark.parametrize("command", [["minimize", "--start", "w=1"], ["grad", "--at", "w=1"]])
