@@ -519,7 +519,7 @@ def _first(g: Any, a: int, *rest: int) -> int:
 def _integer(g: Any, node: int, what: str, form: str) -> int:
     """The integer constant at ``node`` (an axis, a class count), or a ShapeError."""
     value = g.value[node]
-    if value is None or value != int(value):
+    if value is None or not math.isfinite(value) or value != int(value):
         raise _shape_error(f"{what} must be an integer constant", hint=f"write {form}")
     return int(value)
 

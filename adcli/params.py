@@ -13,6 +13,8 @@ from typing import Any
 
 from .errors import ShapeError
 
+MAX_ELEMENTS = 10**9  # 8 GB of float64: a larger param is a typo, not a model
+
 # initialiser -> (how many leading arguments are values, not dimensions; its form)
 INITIALISERS = {
     "zeros": (0, "zeros(d, ...)"),
@@ -37,7 +39,7 @@ class Init:
             raise ShapeError(f"{kind} takes {form}", hint=f"write {form}")
         dims = args[leading:]
         for d in dims:
-            if not (d == int(d) and d >= 1):
+            if not (math.isfinite(d) and d == int(d) and d >= 1):
                 raise ShapeError(f"a dimension must be a whole number ≥ 1, not {d:g}",
                                  hint=f"write {form}")  # fmt: skip
         if kind == "uniform" and not args[0] < args[1]:
@@ -46,6 +48,9 @@ class Init:
             raise ShapeError(f"normal(std, ...) needs std ≥ 0, not {args[0]:g}")
         self.kind, self.values = kind, tuple(args[:leading])
         self.shape = tuple(int(d) for d in dims)
+        if math.prod(self.shape) > MAX_ELEMENTS:
+            raise ShapeError(f"{kind}(...) would hold {math.prod(self.shape):.3g} numbers; a "
+                             f"param holds at most {MAX_ELEMENTS:.0e}")  # fmt: skip
 
     def draw(self, rng: Any) -> Any:
         """The start value: a float for a number, else a float64 array."""

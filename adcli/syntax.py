@@ -8,6 +8,7 @@ line, the column and what was expected there.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -328,7 +329,7 @@ class _Builder:
 
     def _whole(self, node: int) -> int:
         value = self.graph.value[node]
-        if value is None or value != int(value):
+        if value is None or not math.isfinite(value) or value != int(value):
             raise ShapeError("a subscript must be an integer constant",
                              hint="write a[0], A[:, 1] or a[1:3]")  # fmt: skip
         return int(value)

@@ -155,4 +155,9 @@ def compile_latex(tmp_path, body: str, preamble: str = "") -> None:
 # The ops of numbers (elementwise), which the scalar oracles (sympy, differences,
 # codegen's scalar module) test; the array ops have an oracle of their own.
 NUMBER_OPS = sorted(name for name, op in OPS.items() if op.elementwise and not op.internal)
-NUMBER_FUNCTIONS = {name: arities for name, arities in FUNCTIONS.items() if OPS[name].elementwise}
+# max(a)/min(a) with one argument reduce an array (amax/amin): not a function of numbers.
+NUMBER_FUNCTIONS = {
+    name: tuple(a for a in arities if a >= OPS[name].arity)
+    for name, arities in FUNCTIONS.items()
+    if OPS[name].elementwise
+}

@@ -37,7 +37,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import examples
+from conftest import NUMBER_FUNCTIONS, examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -364,7 +364,7 @@ def expressions(n_assigned: int):
         )
 
         def call(name):
-            arity = st.sampled_from(FUNCTIONS[name])
+            arity = st.sampled_from(NUMBER_FUNCTIONS[name])
             return arity.flatmap(
                 lambda n: st.builds(
                     lambda args, w: Node(
@@ -377,7 +377,7 @@ def expressions(n_assigned: int):
                 )  # fmt: skip
             )
 
-        calls = st.sampled_from(sorted(FUNCTIONS)).flatmap(call)
+        calls = st.sampled_from(sorted(NUMBER_FUNCTIONS)).flatmap(call)
         return st.one_of(
             binary(["+", "-"], SUM, SUM, PRODUCT),
             binary(["*", "/"], PRODUCT, PRODUCT, UNARY),
