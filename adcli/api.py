@@ -386,6 +386,7 @@ class Expression:
         epochs: int | None = None,
         shuffle: bool = True,
         on_step: Any = None,
+        norm_at: Any = None,
         **options: Any,
     ):
         """Descend on the loss over ``data`` (columns by name, rows first): every row
@@ -394,7 +395,8 @@ class Expression:
         parameters: declared ones start where ``param`` says (drawn from ``seed``),
         ``start`` gives or overrides start values, ``fixed`` holds some at values of
         its own (not trained). ``options`` are ``minimize``'s (method, lr, steps, tol,
-        beta, decay, maximize). Returns a ``Training``."""
+        beta, decay, maximize); ``norm_at(k)`` picks the minibatch steps whose gradient
+        norm is recorded (default: every one). Returns a ``Training``."""
         from .optimize import Settings
         from .train import Batching, train
 
@@ -435,22 +437,30 @@ class Expression:
             raise UsageError("a line search is for a loss without data", "leave out {line_search}",
                              options=True)  # fmt: skip
         compiled = self.compiled(self.value_and_grad_nodes(params))
+        loss = self.compiled([output])
         at = {n: i for i, n in enumerate(order)}
 
-        def value_and_grad(x: list[Any], batch: list[Any]) -> tuple[float, list[Any]]:
-            args = [None] * len(order)
+        def arguments(x: list[Any], batch: list[Any]) -> list[Any]:
+            args: list[Any] = [None] * len(order)
             for name, v in zip(params, x):
                 args[at[name]] = v
             for name, v in zip(columns, batch):
                 args[at[name]] = v.value if v.__class__ is _Whole else v
-            f, *g = compiled.whole(*args)
+            return args
+
+        def value_and_grad(x: list[Any], batch: list[Any]) -> tuple[float, list[Any]]:
+            f, *g = compiled.whole(*arguments(x, batch))
             return f, g
+
+        def value(x: list[Any], batch: list[Any]) -> float:
+            return loss.whole(*arguments(x, batch))[0]
 
         start_values = {n: bound[n] for n in params}
         # Rows are batched in the data's columns; fixed values go whole to every step.
         batched = [bound[n] if n in data else _Whole(bound[n]) for n in columns]
         run = train(value_and_grad, start_values, batched, rows or 1, settings,
-                    Batching(batch_size, epochs, seed, shuffle), on_step)  # fmt: skip
+                    Batching(batch_size, epochs, seed, shuffle), on_step, value,
+                    norm_at)  # fmt: skip
         run.per_row = rows is not None and self.graph.op[output] == "sum"
         return run
 

@@ -670,7 +670,7 @@ def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, 
            every, batch_size, epochs, shuffle: bool, **options) -> None:  # fmt: skip
     """``minimize --data``: train, write the trace and the result, save the params."""
     from .datarun import bind, check_save, save_values, values_of
-    from .trace import write_training
+    from .trace import AUTO_ROWS, write_training
 
     if save:
         check_save(save)  # before the training, not after it
@@ -680,9 +680,13 @@ def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, 
     rows = bound.rows or 0
     total = options["steps"] if batch_size is None or epochs is None else (
         epochs * math.ceil(rows / batch_size) if rows else 0)  # fmt: skip
+    # a minibatch step's gradient norm is worked out only for the rows the trace shows
+    last = total - 1  # trace.shown's rule, for a run that takes every step
+    shown = every or (1 if last <= AUTO_ROWS else math.ceil(last / AUTO_ROWS))
     with _progress(total) as on_step:
         run = e.train(bound.columns, starts, fixed=fixed, seed=seed, batch_size=batch_size,
-                      epochs=epochs, shuffle=shuffle, on_step=on_step, **options)  # fmt: skip
+                      epochs=epochs, shuffle=shuffle, on_step=on_step,
+                      norm_at=lambda k: k % shown == 0 or k >= total - 1, **options)  # fmt: skip
     if run.reason == "diverged" and len(run) == 1:  # not finite at the start: say where
         args = [bound.columns[n] if n in bound.columns else {**starts, **fixed}[n]
                 for n in e.variables]  # fmt: skip

@@ -691,18 +691,44 @@ def _xent_shape(shapes: list, attrs: Any) -> tuple:
 
 
 def _xent_vjp(g: Any, adj: int, z: int, labels: int, o: int, attrs: Any) -> list:
-    """(softmax(z) − one_hot(labels)) per row, times the row's adjoint."""
+    """(softmax(z) − one_hot(labels)) per row, times the row's adjoint: one node,
+    ``xent_back``, whose kernel makes it in one pass (the step's costliest small part
+    as five nodes)."""
+    return [g.call("xent_back", z, labels, adj), None]
+
+
+def _residual(g: Any, z: int, labels: int) -> int:
+    """softmax(z) − one_hot(labels), over the classes (the last axis)."""
     last, k = len(g.shape[z]) - 1, g.shape[z][-1]
-    residual = g.sub(_softmax(g, z, last), g.call_with("one_hot", k, labels))
-    return [g.mul(_spread(g, adj, z, last), residual), None]
+    return g.sub(_softmax(g, z, last), g.call_with("one_hot", k, labels))
+
+
+def _xent_back_vjp(g: Any, adj: int, z: int, labels: int, a: int, o: int, attrs: Any) -> list:
+    """xent_back = r(z)·a (a spread over the classes), r the residual: its adjoint ct
+    reaches z through softmax's vjp of ct·a, and a as Σ ct·r over the classes."""
+    last = len(g.shape[z]) - 1
+    s = _softmax(g, z, last)
+    weighted = g.mul(adj, _spread(g, a, z, last))
+    along = g.call_with("sum", last, g.mul(adj, _residual(g, z, labels)))
+    return [_softmax_vjp(g, weighted, z, s, last)[0], None, along]
+
+
+def _xent_back_jvp(g: Any, t: list, z: int, labels: int, a: int, o: int, attrs: Any):
+    last = len(g.shape[z]) - 1
+    terms = []
+    if t[0] is not None:
+        s = _softmax(g, z, last)
+        terms.append(g.mul(_softmax_vjp(g, t[0], z, s, last)[0], _spread(g, a, z, last)))
+    if t[2] is not None:
+        terms.append(g.mul(_residual(g, z, labels), _spread(g, t[2], z, last)))
+    return _sum_of(g, terms)
 
 
 def _xent_jvp(g: Any, t: list, z: int, labels: int, o: int, attrs: Any) -> int | None:
     if t[0] is None:
         return None
-    last, k = len(g.shape[z]) - 1, g.shape[z][-1]
-    residual = g.sub(_softmax(g, z, last), g.call_with("one_hot", k, labels))
-    return g.call_with("sum", last, g.mul(t[0], residual))
+    last = len(g.shape[z]) - 1
+    return g.call_with("sum", last, g.mul(t[0], _residual(g, z, labels)))
 
 
 def _one_hot(g: Any, labels: int, k: int) -> int:
@@ -769,6 +795,8 @@ _ARRAYS = [
        jvp=lambda g, t, y, ref, o, axis: _spread(g, t[0], ref, axis)),
     Op("count", 1, lambda a: 1.0, (), kernel="count", internal=True, on_numbers=_constant(1.0),
        shape=lambda shapes, attrs: (), **_NO_DERIVATIVE),
+    Op("xent_back", 3, lambda z, label, a: 0.0, (), kernel="xent_back", internal=True,
+       shape=lambda shapes, attrs: shapes[0], vjp=_xent_back_vjp, jvp=_xent_back_jvp),
     Op("first_max", 1, lambda a: 1.0, (), kernel="first_max", internal=True,
        on_numbers=_constant(1.0), shape=_same, **_NO_DERIVATIVE),
     Op("first_min", 1, lambda a: 1.0, (), kernel="first_min", internal=True,

@@ -100,9 +100,13 @@ def train(
     settings: Settings,
     batching: Batching,
     on_step: Callable[[int], None] | None = None,
+    value: Callable[[list[Any], list[Any]], float] | None = None,
+    norm_at: Callable[[int], bool] | None = None,
 ) -> Training:
     """Descend from ``start`` (each param's value) on the loss over ``data`` (the
-    columns, each with ``rows`` rows first)."""
+    columns, each with ``rows`` rows first). ``value`` is the loss alone (for the
+    losses over every row that a minibatch run compares); ``norm_at(k)`` says which
+    minibatch steps record their gradient's norm (None: all; the others record nan)."""
     import numpy as np
 
     names = list(start)
@@ -110,12 +114,21 @@ def train(
     scalar = [v.ndim == 0 for v in x]
     run = Training(names, batching.size is None, settings.maximize)
     sign = -1.0 if settings.maximize else 1.0
-    velocity = [np.zeros_like(v) for v in x]
+    moving = settings.method != "gd"
+    velocity = [np.zeros_like(v) for v in x] if moving else []
     second = [np.zeros_like(v) for v in x] if settings.method == "adam" else []
+    scratch = [np.empty_like(v) for v in x]  # each step's change, made without allocating
+    value = value or (lambda x, data: value_and_grad(x, data)[0])
     limit = math.inf
 
+    def norm(g: list[Any]) -> float:
+        return math.sqrt(sum(float(np.vdot(gi, gi)) for gi in g))
+
+    last_g: list[Any] = []  # the last step's gradient: its norm, should the run stop there
+
     def record(k: int, epoch: int, f: float, g: list[Any], batch_rows: int) -> float:
-        gnorm = math.sqrt(sum(float(np.vdot(gi, gi)) for gi in g))
+        last_g[:] = g
+        gnorm = norm(g) if run.full_batch or norm_at is None or norm_at(k) else math.nan
         run.steps.append(k)
         run.epochs.append(epoch)
         run.losses.append(f)
@@ -126,7 +139,7 @@ def train(
 
     try:
         if batching.size is not None:  # the loss over every row, to compare the end with
-            run.start_loss = value_and_grad(x, data)[0]
+            run.start_loss = value(x, data)
         for k, (epoch, index) in enumerate(batching.batches(rows, settings.steps)):
             batch = data if index is None else [column[index] for column in data]
             f, g = value_and_grad(x, batch)
@@ -142,12 +155,14 @@ def train(
                 run.reason = "converged"
                 break
             rate = settings.lr * settings.decay**k
-            _update(settings, x, g, velocity, second, rate, sign, k,
+            _update(settings, x, g, velocity, second, scratch, rate, sign, k,
                     lambda ahead, batch=batch: value_and_grad(ahead, batch)[1])  # fmt: skip
         else:  # every step taken: the loss at the final point, on every row
-            f, g = value_and_grad(x, data)
-            run.final_loss = f
-            if run.full_batch:  # the trace's last row, as minimize's
+            if not run.full_batch:
+                run.final_loss = value(x, data)
+            else:  # the trace's last row, as minimize's
+                f, g = value_and_grad(x, data)
+                run.final_loss = f
                 gnorm = record(len(run), run.epochs[-1] if run.epochs else 0, f, g, rows)
                 if on_step is not None:
                     on_step(len(run) - 1)
@@ -157,6 +172,8 @@ def train(
                     run.reason = "converged"
     except KeyboardInterrupt:
         run.reason = "interrupted"
+    if run.gnorms and math.isnan(run.gnorms[-1]) and last_g:
+        run.gnorms[-1] = norm(last_g)  # the trace always shows its last row
     if run.final_loss is None and run.losses:
         run.final_loss = run.losses[-1]  # stopped at a step: its loss, at the values reached
     if run.start_loss is None and run.losses:
@@ -165,22 +182,24 @@ def train(
     return run
 
 
-def _update(settings: Settings, x, g, velocity, second, rate, sign, k, gradient_at) -> None:
-    """One step of the method, in place (the rules of ``optimize``)."""
+def _update(settings: Settings, x, g, velocity, second, scratch, rate, sign, k,
+            gradient_at) -> None:  # fmt: skip
+    """One step of the method, in place (the rules of ``optimize``, the same
+    arithmetic: x − (sign·rate)·g, into a scratch array rather than a new one)."""
+    import numpy as np
+
     method, beta = settings.method, settings.beta
     if method == "gd":
-        for xi, gi in zip(x, g):
-            xi -= sign * rate * gi
+        for xi, gi, di in zip(x, g, scratch):
+            xi -= np.multiply(gi, sign * rate, out=di)
     elif method in ("momentum", "nesterov"):
         if method == "nesterov":  # the gradient at the look-ahead point
             g = gradient_at([xi - sign * rate * beta * vi for xi, vi in zip(x, velocity)])
-        for xi, vi, gi in zip(x, velocity, g):
+        for xi, vi, gi, di in zip(x, velocity, g, scratch):
             vi *= beta
             vi += gi
-            xi -= sign * rate * vi
+            xi -= np.multiply(vi, sign * rate, out=di)
     else:  # adam
-        import numpy as np
-
         for xi, mi, si, gi in zip(x, velocity, second, g):
             mi *= beta
             mi += (1.0 - beta) * gi

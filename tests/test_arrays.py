@@ -354,3 +354,23 @@ def test_param_mistakes_are_named(text, message):
 def test_param_is_still_a_name_where_no_declaration_follows():
     assert adcli.compile("param * 2")(param=3.0) == 6.0
     assert adcli.compile("param = 3; param * 2")() == 6.0
+
+
+def test_second_derivatives_through_the_array_rules_agree_with_autograd():
+    """The Hessian sweeps back through every array op's vjp again (xent's fused
+    backward, softmax, matmul, amax, index): against autograd's Hessian."""
+    text = "sum(softmax(u @ W, 0) * b) + mean(xent(X @ W, y2)) + max(W[1:3]) * c"
+    f = adcli.compile(text, shapes=SHAPES)
+    point = {n: value_of(n) for n in f.variables}
+    args = [point[n] for n in f.variables]
+    matrix, labels, value, _ = f.array_hessian(args, ["W", "c"])
+
+    def reference(flat):
+        W, c = flat[:6].reshape(3, 2), flat[6]
+        z = point["u"] @ W
+        return (anp.sum(_softmax(z, 0) * point["b"]) + anp.mean(_xent(point["X"] @ W, point["y2"]))
+                + anp.max(W[1:3]) * c)  # fmt: skip
+
+    flat = np.concatenate([point["W"].ravel(), [point["c"]]])
+    np.testing.assert_allclose(matrix, autograd.hessian(reference)(flat), rtol=1e-10, atol=1e-12)
+    assert labels[:2] == ["W[0, 0]", "W[0, 1]"] and labels[-1] == "c"
