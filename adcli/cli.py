@@ -28,7 +28,7 @@ from .render import (
     write_table,
 )
 
-app = typer.Typer(
+_APP_SETTINGS = dict(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -36,6 +36,7 @@ app = typer.Typer(
     help="Computation graphs, values and exact gradients of formulas.\n\n"
     'Example: adcli grad "x*sigmoid(x)/(x**2+1)" --at 2',
 )
+app = typer.Typer(**_APP_SETTINGS)
 
 Expr = Annotated[
     str,
@@ -785,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     # whether typer vendors click or depends on it.
     click_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
     try:
-        command = typer.main.get_command(app)
+        command = typer.main.get_command(_lean(app, sys.argv[1:] if argv is None else argv))
         # Without standalone mode typer returns an exit code where it would exit:
         # after --version/--help, and 130 when it turns Ctrl-C into an exit.
         code = command.main(args=argv, prog_name="adcli", standalone_mode=False)
@@ -840,6 +841,20 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _lean(full: typer.Typer, argv: list[str]) -> typer.Typer:
+    """The app with only the command being run: typer reads the signature of every
+    command it is given, and the 20 of them cost a start-up of its own. ``adcli``,
+    ``--help`` or a name that is no command get the whole app (and its messages)."""
+    name = argv[0] if argv else None
+    chosen = [c for c in full.registered_commands if (c.name or c.callback.__name__) == name]
+    if not chosen:
+        return full
+    lean = typer.Typer(**_APP_SETTINGS)
+    lean.registered_callback = full.registered_callback
+    lean.registered_commands = chosen
+    return lean
 
 
 def _pipe_closed() -> int:

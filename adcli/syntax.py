@@ -65,7 +65,7 @@ def _make_parser(fast: bool = True):
     # hash on load, so an old cache is rebuilt. The basic lexer and the post-lexer
     # serve Lark's own loop, which lexes as the machine does.
     options = {"parser": "lalr", "lexer": "basic", "postlex": lalr.BracketBlanks(),
-               "cache": _cache_file()}  # fmt: skip
+               "cache": _cache_file(grammar)}  # fmt: skip
     lark = Lark(grammar, transformer=builder, **options)
 
     def remake(transformer):
@@ -74,8 +74,12 @@ def _make_parser(fast: bool = True):
     return lalr.driver(lark, remake, fast), builder
 
 
-def _cache_file() -> str | bool:
+def _cache_file(grammar: str) -> str | bool:
+    """The tables' cache, named by Lark's version and the grammar's checksum: two
+    installs with different grammars (an upgrade, a second virtualenv) each keep
+    theirs, rather than rebuilding the other's on every start."""
     import os
+    import zlib
 
     from lark import __version__
 
@@ -87,7 +91,8 @@ def _cache_file() -> str | bool:
         return False  # no cache: slower start-up, same answers
     if not os.access(folder, os.W_OK):
         return False
-    return os.path.join(folder, f"grammar-lark-{__version__}.cache")
+    checksum = zlib.crc32(grammar.encode("utf-8"))
+    return os.path.join(folder, f"grammar-lark-{__version__}-{checksum:08x}.cache")
 
 
 MAX_WARNINGS = 5  # unused assignments named one by one; the rest are counted
