@@ -203,8 +203,8 @@ def _labels(labels, k):
     0..k-1 (a plain ValueError: ``codegen --numpy`` copies this function)."""
     labels = np.asarray(labels)
     index = labels.astype(np.int64)
-    bad = (index != labels) | (index < 0) | (index >= k)
-    if bad.any():
+    if index.size and (index.min() < 0 or index.max() >= k or not np.array_equal(index, labels)):
+        bad = (index != labels) | (index < 0) | (index >= k)
         raise ValueError(f"a class label must be a whole number from 0 to {k - 1}, "
                          f"not {float(labels[bad].flat[0]):g}")  # fmt: skip
     return index
@@ -216,20 +216,24 @@ def one_hot(labels, k, out=None):
 
 def xent(z, labels, out=None):
     """Softmax cross-entropy of logits ``z`` (classes on the last axis) against
-    integer ``labels``: logsumexp(z) − z[label], per row."""
+    integer ``labels``: logsumexp(z) − z[label], per row, the maximum taken out."""
     z = np.asarray(z)
-    index = _labels(labels, z.shape[-1])
-    picked = np.take_along_axis(z, index[..., None], axis=-1)[..., 0]
-    return logsumexp(z, axis=-1) - picked
+    index = _labels(labels, z.shape[-1])[..., None]
+    m = np.max(z, axis=-1, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0.0)  # a row of -inf (or an inf): nothing to take out
+    shifted = z - m
+    total = np.log(np.sum(np.exp(shifted), axis=-1))
+    return total - np.take_along_axis(shifted, index, axis=-1)[..., 0]
 
 
 def xent_back(z, labels, a, out=None):
     """(softmax(z) − one_hot(labels))·a per row: xent's gradient for the row adjoints
     ``a``, in one pass over the logits."""
     z = np.asarray(z)
-    index = _labels(labels, z.shape[-1])
+    index = _labels(labels, z.shape[-1])[..., None]
     s = np.exp(z - np.max(z, axis=-1, keepdims=True))
     s /= np.sum(s, axis=-1, keepdims=True)
-    np.put_along_axis(s, index[..., None], np.take_along_axis(s, index[..., None], -1) - 1.0, -1)
+    np.put_along_axis(s, index, np.take_along_axis(s, index, axis=-1) - 1.0, axis=-1)
     s *= np.asarray(a)[..., None]
     return s
