@@ -10,8 +10,8 @@ from . import report
 from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
 from .errors import BindingError, EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
-from .graph import shape_text, without_gc
-from .ops import CONSTANTS
+from .graph import CONST, VAR, shape_text, without_gc
+from .ops import CONSTANTS, OPS
 from .params import Init, start_values
 from .syntax import Program, parse
 
@@ -452,8 +452,24 @@ class Expression:
             f, *g = compiled.whole(*arguments(x, batch))
             return f, g
 
+        import numpy as np
+
+        per_row = self._per_row_terms(output)
+        terms = self.compiled([per_row]) if per_row is not None else None
+
         def value(x: list[Any], batch: list[Any]) -> float:
-            return loss.whole(*arguments(x, batch))[0]
+            if terms is None or rows is None:
+                return loss.whole(*arguments(x, batch))[0]
+            # the loss over every row, a chunk of rows at a time: no intermediate
+            # array of the whole data's size is made (only minibatches are)
+            total, count = 0.0, 0
+            for start in range(0, rows, ROW_CHUNK):
+                chunk = [v if v.__class__ is _Whole else v[start : start + ROW_CHUNK]
+                         for v in batch]  # fmt: skip
+                part = terms.whole(*arguments(x, chunk))[0]
+                total += float(np.sum(part))
+                count += np.size(part)
+            return total / count if self.graph.op[output] == "mean" else total
 
         start_values = {n: bound[n] for n in params}
         # Rows are batched in the data's columns; fixed values go whole to every step.
@@ -463,6 +479,29 @@ class Expression:
                     norm_at)  # fmt: skip
         run.per_row = rows is not None and self.graph.op[output] == "sum"
         return run
+
+    def _per_row_terms(self, output: int) -> int | None:
+        """The node whose sum (or mean) over every element is the loss, when each of
+        its rows depends on that row of the data alone, so the loss over every row can
+        be summed a chunk of rows at a time; None otherwise."""
+        from .graph import ROWS
+
+        g = self.graph
+        if g.op[output] not in ("sum", "mean") or g.attrs.get(output) is not None:
+            return None
+        inner = g.args[output][0]
+        if ROWS not in g.shape[inner][:1]:
+            return None
+        needed = g.ancestors([inner])
+        for n in range(inner + 1):
+            if not needed[n] or g.op[n] in (CONST, VAR):
+                continue
+            by_rows = [ROWS in g.shape[a] for a in g.args[n]]
+            if not any(by_rows):
+                continue
+            if g.shape[n][:1] != (ROWS,) or not _row_by_row(g, n, by_rows):
+                return None
+        return inner
 
     def _rows(self, bound: dict[str, Any]) -> int | None:
         """How many rows the data has (every column the same, as ``_shaped`` checked);
@@ -692,6 +731,23 @@ def _number_or_array(name: str, value: Any) -> Any:
         f"{name}={shown} is not a number",
         "give a float, an int, or an array of them (a numpy array or a list)",
     )
+
+
+ROW_CHUNK = 4096  # rows of data evaluated together when the loss is summed by chunks
+
+
+def _row_by_row(g: Any, n: int, by_rows: list[bool]) -> bool:
+    """Whether node ``n``'s row i depends on row i of its inputs only (the rows first)."""
+    op, attrs = g.op[n], g.attrs.get(n)
+    if OPS[op].elementwise or op in ("xent", "one_hot"):
+        return True
+    if op == "matmul":  # rows times a matrix: the rows are not summed over
+        return by_rows == [True, False] and len(g.shape[g.args[n][0]]) == 2
+    if op in ("sum", "mean", "amax", "amin", "logsumexp", "softmax", "log_softmax", "argmax"):
+        return attrs is not None and attrs != 0
+    if op == "index":  # the rows are taken whole
+        return True
+    return False
 
 
 class _Whole:

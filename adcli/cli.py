@@ -684,7 +684,8 @@ def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, 
     # a minibatch step's gradient norm is worked out only for the rows the trace shows
     last = total - 1  # trace.shown's rule, for a run that takes every step
     shown = every or (1 if last <= AUTO_ROWS else math.ceil(last / AUTO_ROWS))
-    with _progress(total) as on_step:
+    per_epoch = math.ceil(rows / batch_size) if batch_size and rows else None
+    with _progress(total, per_epoch, least=200) as on_step:  # a step on data takes longer
         run = e.train(bound.columns, starts, fixed=fixed, seed=seed, batch_size=batch_size,
                       epochs=epochs, shuffle=shuffle, on_step=on_step,
                       norm_at=lambda k: k % shown == 0 or k >= total - 1, **options)  # fmt: skip
@@ -716,14 +717,15 @@ def _plot_descent(e: Expression, run, out: Output) -> None:
 
 
 class _progress:
-    """A progress bar on stderr for long runs, only when stderr is a terminal."""
+    """A progress bar on stderr for long runs, only when stderr is a terminal; by
+    epoch for minibatch training (``per_epoch`` steps each)."""
 
-    def __init__(self, steps: int) -> None:
-        self.steps = steps
+    def __init__(self, steps: int, per_epoch: int | None = None, least: int = 2000) -> None:
+        self.steps, self.per_epoch, self.least = steps, per_epoch, least
         self.bar = None
 
     def __enter__(self):
-        if self.steps < 2000 or not sys.stderr.isatty():
+        if self.steps < self.least or not sys.stderr.isatty():
             return None
         from rich.console import Console
         from rich.progress import Progress
@@ -732,10 +734,12 @@ class _progress:
         self.bar.start()
         task = self.bar.add_task("descending", total=self.steps)
         every = max(1, self.steps // 200)
+        per_epoch, epochs = self.per_epoch, math.ceil(self.steps / (self.per_epoch or 1))
 
         def on_step(k: int) -> None:
             if k % every == 0:
-                self.bar.update(task, completed=k)
+                what = f"epoch {k // per_epoch + 1}/{epochs}" if per_epoch else "descending"
+                self.bar.update(task, completed=k, description=what)
 
         return on_step
 

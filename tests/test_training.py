@@ -128,3 +128,28 @@ def test_a_diverging_run_stops_and_says_so():
     f = adcli.compile(LOSS, shapes=COLUMNS)
     run = f.train({"x": X, "y": Y}, {"w": 1.0, "b": 0.0}, lr=1.0, steps=100)
     assert run.reason == "diverged" and len(run) < 100
+
+
+def test_the_loss_over_every_row_is_summed_by_chunks_where_rows_are_separate(monkeypatch):
+    """A minibatch run's loss over every row, a few rows at a time (no array of the
+    whole data's size), equals the loss of the whole data at once."""
+    import adcli.api
+
+    monkeypatch.setattr(adcli.api, "ROW_CHUNK", 7)
+    data_x, label = blobs()
+    f = adcli.compile(NET, shapes={"X": (None, 4), "label": (None,)})
+    assert f.graph.op[f._per_row_terms(f.outputs[0])] == "xent"
+    run = f.train({"X": data_x, "label": label}, batch_size=32, epochs=1)
+    whole = f(X=data_x, label=label, **f.start_values(0))
+    assert run.start_loss == pytest.approx(whole, rel=1e-13)
+    assert run.final_loss == pytest.approx(f(X=data_x, label=label, **run.params), rel=1e-13)
+
+
+@pytest.mark.parametrize("loss", [
+    "mean((X - mean(X, 0)) @ w)",  # each row depends on every row
+    "sum(transpose(X) @ X @ w)",  # the rows are summed over inside
+    "mean(X @ w) * sum(X[:, 0])",  # the loss is not a sum of per-row terms
+])  # fmt: skip
+def test_a_loss_whose_rows_depend_on_each_other_is_taken_whole(loss):
+    f = adcli.compile(loss, shapes={"X": (None, 4), "w": (4,)})
+    assert f._per_row_terms(f.outputs[0]) is None
