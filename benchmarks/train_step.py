@@ -260,8 +260,14 @@ def measure(blocks: dict, rounds: int, steps: int) -> dict[str, tuple[float, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--steps", type=int, default=50, help="steps per block (N)")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=200,
+        help="steps per block (N), a short training run: f.train's costs per call (its "
+        "start, two evaluations on every row) spread over N steps as in a run",
+    )
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--loop", choices=LOOPS, help=argparse.SUPPRESS)  # --profile's helper
     args = parser.parse_args()

@@ -153,3 +153,45 @@ def test_the_loss_over_every_row_is_summed_by_chunks_where_rows_are_separate(mon
 def test_a_loss_whose_rows_depend_on_each_other_is_taken_whole(loss):
     f = adcli.compile(loss, shapes={"X": (None, 4), "w": (4,)})
     assert f._per_row_terms(f.outputs[0]) is None
+
+
+def test_an_interrupted_run_keeps_the_parameters_it_reached():
+    """Ctrl-C (a KeyboardInterrupt during step 5) ends the run with what it has."""
+    data_x, label = blobs()
+    f = adcli.compile(NET, shapes={"X": (None, 4), "label": (None,)})
+
+    def stop_at_5(k):
+        if k == 5:
+            raise KeyboardInterrupt
+
+    run = f.train({"X": data_x, "label": label}, batch_size=32, epochs=3, on_step=stop_at_5)
+    assert run.reason == "interrupted" and len(run) == 6
+    whole = f.train({"X": data_x, "label": label}, batch_size=32, steps=5)
+    for name in run.params:  # five updates made, the sixth not
+        assert np.array_equal(run.params[name], whole.params[name])
+
+
+def test_ctrl_c_on_the_command_line_saves_what_was_reached(run, tmp_path, monkeypatch):
+    """The command line's side: exit 130, the parameters saved and the save said."""
+    import adcli.train
+
+    data_x, label = blobs()
+    np.savez(tmp_path / "d.npz", X=data_x, label=label)
+    real = adcli.train._update
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(adcli.train, "_update", interrupted)
+    monkeypatch.chdir(tmp_path)
+    r = run("minimize", NET, "--data", "d.npz", "--batch-size", "32", "--epochs", "2",
+            "--save", "p.npz")  # fmt: skip
+    assert r.code == 130
+    assert "saved the parameters reached when interrupted to p.npz" in r.err
+    assert "reason: interrupted" in r.err
+    saved = np.load(tmp_path / "p.npz")
+    assert sorted(saved.files) == ["W1", "W2", "b1", "b2"]
