@@ -16,7 +16,7 @@ import typer
 from . import __version__
 from .api import Expression
 from .errors import AdcliError, EvaluationError, UsageError
-from .points import from_spec, parse_at
+from .points import Points, from_spec, parse_at
 from .pointwise import write_rows
 from .render import (
     PASTED,
@@ -181,14 +181,27 @@ def _read_text(source: str) -> str:
     return text
 
 
-def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWriter | None = None):
+def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWriter | None = None,
+            fixed: dict[str, float] | None = None):  # fmt: skip
+    """The points of ``--at``; ``fixed`` (``--with``) holds some variables at one value,
+    and ``--at`` gives the others."""
     if source == "-" and at and "-" in at:
         raise UsageError(
             "EXPR and --at cannot both read standard input",
             "put the points in a file: --at @points.txt",
         )
     flush = writer.flush if writer is not None else sys.stdout.flush
-    return parse_at(at or [], expr.variables, flush, _note)
+    fixed = fixed or {}
+    free = [v for v in expr.variables if v not in fixed]
+    points = parse_at(at or [], free, flush, _note)
+    if not fixed:
+        return points
+
+    def whole(point: list[float]) -> list[float]:
+        given = iter(point)
+        return [fixed[v] if v in fixed else next(given) for v in expr.variables]
+
+    return Points((whole(p) for p in points.points), points.count)
 
 
 @app.command("eval")
@@ -201,15 +214,15 @@ def eval_(
 
     Example: adcli eval "x**2 + y" --at x=0:1:5,y=1
     """
-    from .datarun import bind, on_arrays, write_values
+    from .datarun import bind, fixed_numbers, on_arrays, write_values
 
     e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
-    if on_arrays(e, files, given):
+    if on_arrays(e, files, given, points=True):
         write_values(bind(e, files, given, seed, at, "--at"), out, strict, _note)
         return
     writer = out.writer(Columns(e.variables, len(e.outputs), None))
-    points = _points(e, at, expr, writer)
+    points = _points(e, at, expr, writer, fixed_numbers(e, given))
     write_rows(e, e.outputs, points, writer, wrt=None, strict=strict, warn=_note)
 
 
@@ -227,25 +240,27 @@ def grad(
 
     Example: adcli grad "x*sigmoid(x)/(x**2+1)" --at 2
     """
-    from .datarun import bind, on_arrays, write_gradient
+    from .datarun import bind, fixed_numbers, on_arrays, write_gradient
 
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}", "choose reverse or forward")
     e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
-    if on_arrays(e, files, given):
+    if on_arrays(e, files, given, points=True):
         bound = bind(e, files, given, seed, at, "--at")
         write_gradient(bound, out, _names(wrt), no_table, nodes, save, _note)
         return
     if save:
         raise UsageError("--save writes the gradients of arrays", "use --format json here")
-    names = e.wrt(_names(wrt))
+    fixed = fixed_numbers(e, given)
+    # the variables --with holds fixed are not differentiated by, unless --wrt says so
+    names = e.wrt(_names(wrt) or ([v for v in e.variables if v not in fixed] if fixed else None))
     if mode == "forward":
         outputs = e.forward_value_and_grad_nodes(names)
     else:
         outputs = e.value_and_grad_nodes(names)
     if out.fmt in TABLES and not no_table:
-        points = _points(e, at, expr)
+        points = _points(e, at, expr, fixed=fixed)
         if points.count == 1:
             point = next(iter(points.points))
             table = e.table(point, names, mode)
@@ -255,7 +270,7 @@ def grad(
                 out.say("\n".join(e.explain(point, names, mode)))
             return
     writer = out.writer(Columns(e.variables, 1, names))
-    points = _points(e, at, expr, writer)
+    points = _points(e, at, expr, writer, fixed)
 
     def extra(point: list[float]) -> dict:
         more = {"nodes": node_json(e.node_table(point, names))} if nodes else {}

@@ -78,9 +78,25 @@ class _Shapes(Mapping):
         return sum(1 for _ in self)
 
 
-def on_arrays(e: Expression, files: Any, given: dict[str, Any]) -> bool:
-    """Whether the data-and-arrays path runs this command."""
-    return files is not None or bool(e.params) or not e.graph.numbers or bool(given)
+def on_arrays(e: Expression, files: Any, given: dict[str, Any], points: bool = False) -> bool:
+    """Whether the data-and-arrays path runs this command. With ``points`` (eval and
+    grad, which take many points), numbers given with ``--with`` to a program of
+    numbers stay on the points' path, fixed at every point (a saved fit's values)."""
+    if files is not None or e.params or not e.graph.numbers:
+        return True
+    if points:
+        return any(getattr(v, "ndim", 0) for v in given.values())
+    return bool(given)
+
+
+def fixed_numbers(e: Expression, given: dict[str, Any]) -> dict[str, float]:
+    """The ``--with`` numbers a program of numbers uses (a file's others left out)."""
+    loose = getattr(given, "from_files", ())
+    for name in given:
+        if name not in e.graph.variables and name not in loose:
+            raise BindingError(f"--with gives {name}, which the expression does not use",
+                               "its variables are " + ", ".join(e.variables))  # fmt: skip
+    return {n: float(v) for n, v in given.items() if n in e.graph.variables}
 
 
 def bind(e: Expression, files: Any, given: dict[str, Any], seed: int,

@@ -561,3 +561,17 @@ def test_nan_in_the_data_is_not_blamed_on_the_learning_rate(run, here):
             "--lr", "0.01")  # fmt: skip
     assert r.code in (1, 2), r
     assert "lower --lr" not in r.err, r.err
+
+
+def test_with_a_saved_fit_predicts_at_new_points(run, here):
+    """SPEC §9: `adcli eval MODEL --at @new.csv --with @fit.json` predicts from a saved
+    fit: the numbers of --with are held at every point, --at gives the rest."""
+    (here / "new.csv").write_text("x\n1\n2\n3\n")
+    (here / "fit.json").write_text('{"params": {"a": 2.0, "b": 0.5}, "rss": 1.0}\n')
+    r = run("eval", "a*x + b", "--at", "@new.csv", "--with", "@fit.json")
+    assert (r.code, r.out) == (0, "2.5\n4.5\n6.5\n"), r
+    g = run("grad", "a*x + b", "--at", "x=1:3:3", "--with", "a=2,b=1")
+    assert g.out == "3.0 2.0\n5.0 2.0\n7.0 2.0\n"  # value, ∂/∂x: a and b are held
+    bad = run("eval", "a*x", "--at", "1", "--with", "a=2,c=3")
+    clean_failure(bad)
+    assert "--with gives c, which the expression does not use" in bad.err
