@@ -351,7 +351,9 @@ class _Body:
         self.first_forward = forward[0] if forward else None
         self.first_backward = backward[0] if backward else None
 
-    def scalar(self, calls: dict[str, str]) -> list[str]:
+    def _straight(self):
+        """The steps of a straight-line body, their comments and names, and how a
+        step refers to a node (its name, or a constant's literal)."""
         steps = self.compiled.steps
         nodes = [n for n, _, _ in steps]
         self._sections(nodes)
@@ -360,6 +362,10 @@ class _Body:
         def ref(node: int) -> str:
             return name[node] if node in name else _literal(self.g.value[node])
 
+        return steps, comments, name, ref
+
+    def scalar(self, calls: dict[str, str]) -> list[str]:
+        steps, comments, name, ref = self._straight()
         lines = []
         for n, op, args in steps:
             lines += self.header(n, "    ")
@@ -423,14 +429,7 @@ class _Body:
 
     def whole(self, calls: dict[str, str]) -> list[str]:
         """A program with arrays: one numpy call per node on the whole arrays."""
-        steps = self.compiled.steps
-        nodes = [n for n, _, _ in steps]
-        self._sections(nodes)
-        comments, name = self.comments(nodes), self.local_names(nodes)
-
-        def ref(node: int) -> str:
-            return name[node] if node in name else _literal(self.g.value[node])
-
+        steps, comments, name, ref = self._straight()
         lines = [f"    {x} = np.asarray({x}, dtype=np.float64)" for x in self.params]
         lines.append('    with np.errstate(all="ignore"):  # inf and nan, as IEEE says')
         for n, op, args in steps:

@@ -374,3 +374,33 @@ def test_second_derivatives_through_the_array_rules_agree_with_autograd():
     flat = np.concatenate([point["W"].ravel(), [point["c"]]])
     np.testing.assert_allclose(matrix, autograd.hessian(reference)(flat), rtol=1e-10, atol=1e-12)
     assert labels[:2] == ["W[0, 0]", "W[0, 1]"] and labels[-1] == "c"
+
+
+# --- commands of formulas and code on arrays ---------------------------------------------
+
+
+def test_codegen_numpy_of_arrays_gives_the_same_bits_as_grad():
+    from adcli.codegen import python_module
+
+    text = "param W = glorot(3, 2)\nparam b = zeros(2)\nmean(xent(relu(X @ W + b), y2))"
+    f = adcli.compile(text, shapes=SHAPES)
+    namespace: dict = {"__name__": "generated"}
+    exec(compile(python_module(f, None, "f", numpy=True), "<generated>", "exec"), namespace)
+    point = {"W": value_of("W"), "b": value_of("b"), "X": value_of("X"), "y2": value_of("y2")}
+    value, grads = namespace["f"](*(point[n] for n in f.variables))
+    want_value, want = f.grad(["W", "b"], **point)
+    assert value == want_value
+    assert all(np.array_equal(g, want[n]) for g, n in zip(grads, ["W", "b"]))  # not X, y2
+
+
+@pytest.mark.parametrize("make", [
+    lambda f: f.derivatives(),
+    lambda f: f.derivative("u"),
+    lambda f: __import__("adcli.codegen").codegen.python_module(f),
+])  # fmt: skip
+def test_formulas_and_scalar_code_refuse_arrays_and_say_what_instead(make):
+    f = adcli.compile("sum(u * v)", shapes=SHAPES)
+    with pytest.raises(UsageError) as caught:
+        make(f)
+    assert "u [3], v [3] are arrays" in caught.value.message
+    assert "grad" in caught.value.hint or "--numpy" in caught.value.hint
