@@ -124,7 +124,10 @@ class Graph:
             shape = self.inputs.get(name, SCALAR) if shape is None else shape
             shape = tuple(shape) or SCALAR
             self.numbers = self.numbers and shape == SCALAR
-            node = self._array_node(VAR, (), None, shape, name)
+            if shape == SCALAR:
+                node = self._node(VAR, (), None, name)
+            else:
+                node = self._array_node(VAR, (), None, shape, name)
             self.variables[name] = node
         return node
 

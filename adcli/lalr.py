@@ -31,6 +31,7 @@ CLOSERS = ("RPAR", "RSQB")
 # What the loop does with a terminal besides parsing it (most terminals: nothing).
 _IGNORED, _SEPARATOR, _OPENS, _CLOSES = "ignored", "separator", "opens", "closes"
 _OPERATORS = frozenset({"PLUS", "MINUS", "STAR", "SLASH", "POW", "AT"})
+_SINGLE = "_SINGLE"  # the regex group of the one-character terminals
 # A program that every rule of the grammar takes part in, and one cut short: the
 # machine must accept the first and not the second, or Lark's loop is used.
 _PROBES = (("# a probe\nparam v = 1\nparam W = zeros(2, 2)\n"
@@ -148,9 +149,18 @@ class Machine:
             lark.terminals,
             key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
         )
-        self.regex = re.compile(
-            "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals)
-        )
+        # The one-character literals (punctuation) are one branch at the end, a
+        # character class: the regex tries its branches in turn, and a dozen of them
+        # for each `*` or `(` was a third of the lexing. Any longer terminal that
+        # matches where they do (`**` before `*`) comes first, as Lark orders them.
+        single = [t for t in terminals if t.pattern.type == "str" and len(t.pattern.value) == 1
+                  and t.priority == 0]  # fmt: skip
+        self.singles = {t.pattern.value: t.name for t in single}
+        branches = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals if t not in single]
+        if single:
+            chars = "".join(re.escape(c) for c in self.singles)
+            branches.append(f"(?P<{_SINGLE}>[{chars}])")
+        self.regex = re.compile("|".join(branches))
         # Every terminal's role in the loop (None for most): one subscript per token.
         self.roles: dict[str, str | None] = {t.name: None for t in terminals}
         self.roles.update({name: _IGNORED for name in lark.lexer_conf.ignore})
@@ -158,6 +168,8 @@ class Machine:
         self.roles.update({name: _OPENS for name in OPENERS if name in self.roles})
         self.roles.update({name: _CLOSES for name in CLOSERS if name in self.roles})
         self._terminals: list[str] | None = None  # made on the first error
+        # (state below, state on top, lookahead) -> the top after a chain of unit rules
+        self.units: dict[tuple[int, int, str], int] = {}
         # Terminals whose text reaches a callback; the callbacks drop the others.
         self.keep = frozenset(
             sym.name for rule in callbacks for sym in rule.expansion
@@ -201,6 +213,7 @@ class Machine:
         offset ``stop`` is returned (to say what was expected there).
         """
         actions, match, roles, keep = self.actions, self.regex.match, self.roles, self.keep
+        singles, units = self.singles, self.units
         build = stop is None
         end_state = self.end
         states: list[int] = [self.start]
@@ -216,6 +229,8 @@ class Machine:
                         return states
                     raise SyntaxFailure(pos, None, self._expected_at(text, pos))
                 kind = m.lastgroup
+                if kind == _SINGLE:
+                    kind = singles[m.group()]
                 pos = m.end()
                 role = roles[kind]
                 if role is not None:
@@ -254,8 +269,14 @@ class Machine:
                     push_value(token)
                     break
                 n, callback, origin = action
-                if callback is None:
-                    del states[-1]
+                if callback is None:  # a unit rule (sum: product): the chain of them at once
+                    key = (states[-2], states[-1], kind)
+                    top = units.get(key)
+                    if top is None:
+                        top = units[key] = self._after_units(states[-2], states[-1], kind)
+                    states[-1] = top
+                    row = actions[top]
+                    continue
                 else:
                     children = values[-n:] if n else []
                     if n:
@@ -270,6 +291,18 @@ class Machine:
                 row = actions[states[-1]]
                 if kind == END and states[-1] == end_state:
                     return values[-1]
+
+    def _after_units(self, below: int, top: int, kind: str) -> int:
+        """The state on top after every unit reduction that ``kind`` calls for in a row:
+        each pops the top state and goes from ``below`` by its rule's name, so the
+        chain depends on these three only (and is worked out once for them)."""
+        actions = self.actions
+        while top != self.end:
+            action = actions[top].get(kind)
+            if action is None or action.__class__ is int or action[1] is not None:
+                break
+            top = actions[below][action[2]]
+        return top
 
     def _expected_at(self, text: str, pos: int) -> list[str]:
         """What the grammar takes at offset ``pos``: the text before it is parsed
@@ -341,6 +374,18 @@ class LarkLoop:
             found = Token("" if kind == END else str(token))
             found.type, found.pos = kind, pos
             raise SyntaxFailure(pos, found, self._expected_at(text, pos)) from None
+
+    def _after_units(self, below: int, top: int, kind: str) -> int:
+        """The state on top after every unit reduction that ``kind`` calls for in a row:
+        each pops the top state and goes from ``below`` by its rule's name, so the
+        chain depends on these three only (and is worked out once for them)."""
+        actions = self.actions
+        while top != self.end:
+            action = actions[top].get(kind)
+            if action is None or action.__class__ is int or action[1] is not None:
+                break
+            top = actions[below][action[2]]
+        return top
 
     def _expected_at(self, text: str, pos: int) -> list[str]:
         """What the grammar takes at offset ``pos``: the text before it is parsed again,
