@@ -10,8 +10,8 @@ from . import report
 from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
 from .errors import BindingError, EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
-from .graph import CONST, VAR, shape_text, without_gc
-from .ops import CONSTANTS, OPS
+from .graph import CONST, ROWS, VAR, without_gc
+from .ops import CONSTANTS, OPS, shape_text
 from .params import Init, start_values
 from .syntax import Program, parse
 
@@ -114,8 +114,6 @@ class Expression:
         """A ``UsageError`` saying ``what`` when the program has arrays (SPEC §10)."""
         if self.graph.numbers:
             return
-        from .graph import shape_text
-
         g = self.graph
         arrays = [f"{n} {shape_text(g.shape[v])}" for n, v in g.variables.items() if g.shape[v]]
         are = "is an array" if len(arrays) == 1 else "are arrays"
@@ -123,8 +121,6 @@ class Expression:
 
     def _scalar_output(self, output: int) -> None:
         """A gradient needs a single number: say how to reduce an array to one."""
-        from .graph import ROWS, shape_text
-
         shape = self.graph.shape[output]
         if shape == ():
             return
@@ -304,7 +300,7 @@ class Expression:
         output = self.single_output("hessian")
         self._scalar_output(output)
         names = self.wrt(wrt)
-        labels = self._flat_labels(names, "the Hessian")
+        labels = self._flat_labels(names, "the Hessian", args)
         variables = [g.variables[n] for n in names]
         nodes = self.gradient(names).nodes
         rows = [r for grad in nodes[1:] for r in element_gradients(g, grad, variables)]
@@ -321,7 +317,6 @@ class Expression:
         import numpy as np
 
         from .autodiff import element_gradients
-        from .graph import ROWS
 
         g = self.graph
         names = self.wrt(wrt)
@@ -329,7 +324,7 @@ class Expression:
             if ROWS in g.shape[o]:
                 raise UsageError("jacobian takes outputs of a fixed size, not one per data row",
                                  "reduce them with sum(...) or mean(...)")  # fmt: skip
-        columns = self._flat_labels(names, "the Jacobian")
+        columns = self._flat_labels(names, "the Jacobian", args)
         outputs = (
             [f"f{i + 1}" for i in range(len(self.outputs))] if len(self.outputs) > 1 else ["f"]
         )
@@ -346,11 +341,20 @@ class Expression:
                            for i in range(len(rows))])  # fmt: skip
         return matrix, row_labels, columns
 
-    def _flat_labels(self, names: Sequence[str], what: str) -> list[str]:
-        g = self.graph
-        labels = [lab for n in names for lab in _element_labels(n, g.shape[g.variables[n]])]
+    def _flat_labels(self, names: Sequence[str], what: str, args: Sequence[Any]) -> list[str]:
+        """``W[0, 1]`` for each element of each of ``names``, by the shapes of the values
+        ``args`` (a data column's rows are known only there)."""
+        import numpy as np
+
+        for name in names:
+            if ROWS in self.graph.shape[self.graph.variables[name]]:
+                raise UsageError(f"{what} is taken by parameters of a fixed shape, and {name} "
+                                 "has a value per data row", "name parameters with {wrt}",
+                                 options=True)  # fmt: skip
+        shapes = {n: np.shape(a) for n, a in zip(self.variables, args)}
+        labels = [lab for n in names for lab in _element_labels(n, shapes[n])]
         if len(labels) > MAX_ELEMENTS:
-            sizes = ", ".join(f"{n} {shape_text(g.shape[g.variables[n]])}" for n in names)
+            sizes = ", ".join(f"{n} {shape_text(shapes[n])}" for n in names)
             raise UsageError(f"{what} would have {len(labels)} columns ({sizes}); it is made "
                              f"for up to {MAX_ELEMENTS} elements",
                              "name fewer parameters with {wrt}", options=True)  # fmt: skip
@@ -484,8 +488,6 @@ class Expression:
         """The node whose sum (or mean) over every element is the loss, when each of
         its rows depends on that row of the data alone, so the loss over every row can
         be summed a chunk of rows at a time; None otherwise."""
-        from .graph import ROWS
-
         g = self.graph
         if g.op[output] not in ("sum", "mean") or g.attrs.get(output) is not None:
             return None
@@ -506,8 +508,6 @@ class Expression:
     def _rows(self, bound: dict[str, Any]) -> int | None:
         """How many rows the data has (every column the same, as ``_shaped`` checked);
         None when the loss reads no column with rows (params alone)."""
-        from .graph import ROWS
-
         for name, value in bound.items():
             shape = self.graph.shape[self.graph.variables[name]]
             if shape and shape[0] is ROWS:
@@ -543,8 +543,6 @@ class Expression:
         """Values of a graph with arrays, each of its variable's shape (the data's rows
         the same number for every column), or a ``BindingError`` naming the mismatch."""
         import numpy as np
-
-        from .graph import ROWS, shape_text
 
         rows: tuple[str, int] | None = None  # the first variable with rows, and how many
         out = []
@@ -737,16 +735,16 @@ ROW_CHUNK = 4096  # rows of data evaluated together when the loss is summed by c
 
 
 def _row_by_row(g: Any, n: int, by_rows: list[bool]) -> bool:
-    """Whether node ``n``'s row i depends on row i of its inputs only (the rows first)."""
-    op, attrs = g.op[n], g.attrs.get(n)
-    if OPS[op].elementwise or op in ("xent", "one_hot"):
+    """Whether node ``n``'s row i depends on row i of its inputs only (the rows first),
+    as its op's row says (``Op.rows``)."""
+    spec = OPS[g.op[n]]
+    how = spec.rows or ("each" if spec.elementwise else None)
+    if how == "each":
         return True
-    if op == "matmul":  # rows times a matrix: the rows are not summed over
+    if how == "left":  # rows times a matrix: the rows are not summed over
         return by_rows == [True, False] and len(g.shape[g.args[n][0]]) == 2
-    if op in ("sum", "mean", "amax", "amin", "logsumexp", "softmax", "log_softmax", "argmax"):
-        return attrs is not None and attrs != 0
-    if op == "index":  # the rows are taken whole
-        return True
+    if how == "axis":  # a reduction along another axis than the rows'
+        return g.attrs.get(n) not in (None, 0)
     return False
 
 

@@ -247,14 +247,17 @@ def grad(
     e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given, points=True):
+        for option, used in (("--mode forward", mode == "forward"), ("--explain", explain)):
+            if used:
+                raise UsageError(f"{option} is for programs of numbers",
+                                 "on arrays, grad sweeps back (reverse mode)")  # fmt: skip
         bound = bind(e, files, given, seed, at, "--at")
         write_gradient(bound, out, _names(wrt), no_table, nodes, save, _note)
         return
     if save:
         raise UsageError("--save writes the gradients of arrays", "use --format json here")
     fixed = fixed_numbers(e, given)
-    # the variables --with holds fixed are not differentiated by, unless --wrt says so
-    names = e.wrt(_names(wrt) or ([v for v in e.variables if v not in fixed] if fixed else None))
+    names = e.wrt(_names(wrt))
     if mode == "forward":
         outputs = e.forward_value_and_grad_nodes(names)
     else:
@@ -299,6 +302,9 @@ def jacobian(
     e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given):
+        if mode != "auto":
+            raise UsageError("--mode chooses the sweeps of a Jacobian of numbers",
+                             "on arrays, each element is swept back (reverse mode)")  # fmt: skip
         bound = bind(e, files, given, seed, at, "--at")
         matrix, rows, columns = e.array_jacobian(bound.args(), trained(bound, _names(wrt)))
         write_jacobian(matrix.tolist(), [], columns, out, rows)
@@ -690,8 +696,9 @@ def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, 
 
     if save:
         check_save(save)  # before the training, not after it
-    fixed = values_of(given or [], e.variables)
-    bound = bind(e, files, {}, seed, start, "--start")
+    fixed = values_of(given or [], e.variables)  # held, not trained
+    bound = bind(e, files, fixed, seed, start, "--start")
+    fixed = {n: v for n, v in fixed.items() if n in e.graph.variables}
     starts = {n: v for n, v in bound.params.items() if n not in fixed}
     rows = bound.rows or 0
     total = options["steps"] if batch_size is None or epochs is None else (

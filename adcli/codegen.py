@@ -32,8 +32,8 @@ from pathlib import Path
 from .api import Expression
 from .errors import UsageError
 from .evaluate import CHUNK, _literal
-from .graph import ROWS, VAR, shape_text, without_gc
-from .ops import OPS
+from .graph import ROWS, VAR, without_gc
+from .ops import OPS, shape_text
 
 _MODULE_LEVEL = {"_inf": "math.inf", "_nan": "math.nan", "_exp": "math.exp"}
 # builtins the function's body may call: no parameter or local may hide them
@@ -138,7 +138,7 @@ class _Definitions:
         self.text: dict[str, str] = {}
         self.uses: dict[str, list[str]] = {}
         for stmt in ast.parse(source).body:
-            if isinstance(stmt, ast.FunctionDef):
+            if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)):
                 bound = [stmt.name]
             elif isinstance(stmt, ast.Assign):
                 bound = [t.id for t in stmt.targets if isinstance(t, ast.Name)]

@@ -15,8 +15,9 @@ from typing import Any
 
 from .api import Expression, compile
 from .errors import BindingError, EvaluationError, UsageError
-from .graph import ROWS, shape_text
+from .graph import ROWS
 from .numtext import full, json_number, rounded
+from .ops import shape_text
 from .render import TABLES, Columns, Output
 
 _NPY_BINDING = re.compile(r"([^\W\d]\w*)=@(.+\.npy)")  # W=@w.npy
@@ -264,7 +265,8 @@ def _write_rows(bound: Bound, values, per_row, out: Output, strict: bool, note) 
 
     shown = [n for n, v in bound.columns.items() if v.ndim == 1]  # the vector columns
     rows = bound.rows or 0
-    parts = [np.reshape(v, (rows, -1)) if has else np.full((rows, 1), v)
+    # a value without rows (a number, an array) is repeated on every row, flattened
+    parts = [np.reshape(v, (rows, -1)) if has else np.broadcast_to(np.ravel(v), (rows, np.size(v)))
              for v, has in zip(values, per_row)]  # fmt: skip
     table = np.concatenate(parts, axis=1) if parts else np.empty((rows, 0))
     writer = out.writer(Columns(shown, table.shape[1], None))

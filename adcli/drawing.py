@@ -19,8 +19,8 @@ import tempfile
 from typing import Any
 
 from .errors import AdcliError, UsageError
-from .graph import CONST, VAR, shape_text, without_gc
-from .ops import OPS, subscripts_text
+from .graph import CONST, VAR, without_gc
+from .ops import OPS, shape_text, subscripts_text
 from .printing import number as number_text
 
 FORMATS = ("text", "dot", "mermaid", "json")

@@ -63,9 +63,10 @@ class Compiled:
         self._graph = g
         # A graph with an array anywhere (SPEC §10) runs whole arrays through numpy,
         # one call per node; a graph of numbers keeps its scalar and chunked forms.
-        self.arrays = any(g.shape[n] != () for n in range(len(needed)) if needed[n]) or any(
-            g.shape[p] != () for p in self.params
-        )
+        self.arrays = not g.numbers and (
+            any(needed[n] for n in g.shape if n < len(needed))
+            or any(g.shape[p] != () for p in self.params)
+        )  # fmt: skip
         self._scalar = None if self.arrays else (
             self._scalar_source() if self.small else self._scalar_loop()
         )  # fmt: skip
@@ -150,7 +151,8 @@ class Compiled:
         return run
 
     def scalar(self, *args: float) -> tuple[float, ...]:
-        """The outputs at one point, as floats; IEEE inf/nan where math raises."""
+        """The outputs at one point, as floats (arrays, in a program of arrays);
+        IEEE inf/nan where math raises."""
         if self.arrays:
             return tuple(self.whole(*args))
         try:
@@ -296,16 +298,23 @@ class Compiled:
         as they are (shapes as the graph says); numbers come out as floats."""
         import numpy as np
 
+        from . import kernels
+
         if self._whole is None:
             self._whole = self._whole_source(np)
         with np.errstate(all="ignore"):
             try:
                 values = self._whole(*(np.asarray(a, dtype=np.float64) for a in arrays))
-            except ValueError as error:  # the inputs' fault: a label that is no class
+            except kernels.LabelError as error:  # the inputs' fault: a label that is no class
                 from .errors import BindingError
 
                 raise BindingError(str(error)) from None
-        return [float(v) if np.ndim(v) == 0 else v for v in values]
+        # An output may be an input itself (the gradient of a @ b by a is b) or a view
+        # (a subscript, a broadcast): the caller gets an array of its own.
+        given = {id(a) for a in arrays}
+        return [float(v) if np.ndim(v) == 0 else
+                v.copy() if id(v) in given or v.base is not None or not v.flags.writeable else v
+                for v in values]  # fmt: skip
 
     def _whole_source(self, np: Any):
         g = self._graph

@@ -23,7 +23,7 @@ import gc
 from collections.abc import Mapping
 
 from .errors import ShapeError
-from .ops import OPS
+from .ops import OPS, shape_text
 
 CONST = "const"
 VAR = "var"
@@ -44,11 +44,6 @@ def broadcast(*shapes: tuple) -> tuple:
             raise ShapeError(f"shapes {' and '.join(map(shape_text, shapes))} don't fit")
         out.append(dims.pop() if dims else 1)
     return tuple(out)
-
-
-def shape_text(shape: tuple) -> str:
-    """``[128, 64]``, ``[rows, 64]``, ``[]`` for a number."""
-    return "[" + ", ".join("rows" if d is ROWS else str(d) for d in shape) + "]"
 
 
 class _Shapes(dict):
@@ -109,6 +104,7 @@ class Graph:
             self.label.append(label)
             if shape != SCALAR:
                 self.shape[node] = shape
+                self.numbers = False  # an array (one_hot of a number makes one)
             if attrs is not None:
                 self.attrs[node] = attrs
         return node

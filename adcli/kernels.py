@@ -1,8 +1,10 @@
 """Array implementations of the ops numpy has no single ufunc for.
 
 Each takes numpy arrays (or numpy scalars) and an optional ``out`` buffer, like a
-ufunc, so the chunked evaluator can run them in place. The evaluator silences
-floating-point warnings around them: overflow to inf is the intended result.
+ufunc: the elementwise ones write into it, so the chunked evaluator can run them
+in place; the array ops below (reductions, softmax, xent) take whole arrays and
+return new ones, and ignore it. The evaluator silences floating-point warnings
+around them: overflow to inf is the intended result.
 """
 
 from __future__ import annotations
@@ -198,20 +200,25 @@ def log_softmax(a, axis=None, out=None):
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
+class LabelError(ValueError):
+    """A class label that is not one of 0..k-1: the data's fault, not adcli's."""
+
+
 def _labels(labels, k):
-    """Class labels as indices, or a ValueError naming a label that is not one of
-    0..k-1 (a plain ValueError: ``codegen --numpy`` copies this function)."""
+    """Class labels as indices, or a LabelError naming a label that is not one of
+    0..k-1 (``codegen --numpy`` copies this function and the class)."""
     labels = np.asarray(labels)
     index = labels.astype(np.int64)
     if index.size and (index.min() < 0 or index.max() >= k or not np.array_equal(index, labels)):
         bad = (index != labels) | (index < 0) | (index >= k)
-        raise ValueError(f"a class label must be a whole number from 0 to {k - 1}, "
+        raise LabelError(f"a class label must be a whole number from 0 to {k - 1}, "
                          f"not {float(labels[bad].flat[0]):g}")  # fmt: skip
     return index
 
 
 def one_hot(labels, k, out=None):
-    return np.eye(k)[_labels(labels, k)]
+    index = _labels(labels, k)
+    return (index[..., None] == np.arange(k)).astype(np.float64)  # not a k×k identity
 
 
 def xent(z, labels, out=None):

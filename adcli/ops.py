@@ -71,14 +71,15 @@ class Op:
       rules of an op that is not elementwise (then ``partials`` is empty);
       ``internal``: made by transforms only (``sum_to``), not named in the language;
       ``on_numbers``: what it is when every input is a number; ``arities``: what a
-      call may give it when that is not its arity and its sugar's.
+      call may give it when that is not its arity and its sugar's; ``rows``: whether
+      each row of its value comes from the same row of its inputs.
     """
 
     __slots__ = (
         "name", "arity", "scalar", "numpy", "kernel", "complex", "partials", "symbol",
         "precedence", "glyph", "latex", "inline", "also", "sugar", "callable", "kink",
         "why", "why_partial", "domain", "shape", "vjp", "jvp", "internal", "on_numbers",
-        "_arities", "_elementwise",
+        "rows", "_arities", "_elementwise",
     )  # fmt: skip
 
     def __init__(
@@ -109,6 +110,7 @@ class Op:
         internal: bool = False,
         on_numbers: Callable[..., int] | None = None,
         arities: tuple[int, ...] | None = None,
+        rows: str | None = None,
     ) -> None:
         self.name, self.arity, self.scalar, self.partials = name, arity, scalar, partials
         self.numpy, self.kernel, self.complex = numpy, kernel, complex
@@ -126,6 +128,11 @@ class Op:
         # graph rule (g, *inputs) -> node; None: its shape rule decides
         self.on_numbers = on_numbers
         self._arities = arities  # what the language takes, when not (arity, *sugar)
+        # How its value's row i follows from its inputs' (the data's rows first), so a
+        # loss can be summed a chunk of rows at a time: "each" from row i alone (every
+        # elementwise op), "axis" when its axis is not the rows', "left" for rows @ a
+        # matrix; None: it mixes rows.
+        self.rows = rows
         self._elementwise = None  # made at the first array call, without numpy or kernel
 
     def array(self, np: Any) -> Callable[..., Any]:
@@ -477,8 +484,9 @@ def _shape_error(message: str, hint: str | None = None) -> Exception:
     return ShapeError(message, hint)
 
 
-def _text(shape: tuple) -> str:
-    return "[" + ", ".join("rows" if d is None else str(d) for d in shape) + "]"
+def shape_text(shape: tuple) -> str:
+    """``[128, 64]``, ``[rows, 64]`` (None is the data's rows), ``[]`` for a number."""
+    return "[" + ", ".join(_dim(d) for d in shape) + "]"
 
 
 def _dim(d: int | None) -> str:
@@ -490,7 +498,7 @@ def _axis(shape: tuple, axis: int | None) -> int | None:
     if axis is None:
         return None
     if not -len(shape) <= axis < len(shape):
-        raise _shape_error(f"axis {axis} is not an axis of a value of shape {_text(shape)}")
+        raise _shape_error(f"axis {axis} is not an axis of a value of shape {shape_text(shape)}")
     return axis % len(shape)
 
 
@@ -567,14 +575,14 @@ def _matmul_shape(shapes: list, attrs: Any) -> tuple:
         hint = ("a variable is a number unless the data, a given array or a param "
                 "declaration makes it an array") if not a or not b else None  # fmt: skip
         raise _shape_error(
-            f"@ takes vectors and matrices, not shapes {_text(a)} and {_text(b)}", hint
+            f"@ takes vectors and matrices, not shapes {shape_text(a)} and {shape_text(b)}", hint
         )
     k, k2 = a[-1], b[0] if len(b) == 1 else b[-2]
     if k != k2:
         # transpose(...) is suggested only where it makes the shapes fit
         fits = len(a) == 2 and len(b) == 2 and (a[-1] == b[-1] or a[0] == b[0])
         hint = ": did you mean transpose(...)?" if fits else ""
-        raise _shape_error(f"shapes {_text(a)} and {_text(b)} don't fit for @ "
+        raise _shape_error(f"shapes {shape_text(a)} and {shape_text(b)} don't fit for @ "
                            f"({_dim(k)} ≠ {_dim(k2)}){hint}",
                            None if fits else "the left's last axis must match the right's "
                            "first (its rows)")  # fmt: skip
@@ -611,7 +619,7 @@ def _outer_jvp(g: Any, t: list, a: int, b: int, out: int, attrs: Any) -> int | N
 def _index_shape(shapes: list, subscripts: tuple) -> tuple:
     (shape,) = shapes
     if len(subscripts) > len(shape):
-        raise _shape_error(f"{len(subscripts)} subscripts for a value of shape {_text(shape)}")
+        raise _shape_error(f"{len(subscripts)} subscripts for a value of shape {shape_text(shape)}")
     out = []
     for k, (d, s) in enumerate(zip(shape, subscripts)):
         if d is None and s != (None, None, None):
@@ -650,7 +658,7 @@ def _unindex_vjp(g: Any, adj: int, y: int, ref: int, out: int, subscripts: tuple
 
 
 def _extreme(name: str, mask: str) -> Op:
-    return Op(name, 1, lambda a: a, (), kernel=name, sugar={2: _over_axis(name)},
+    return Op(name, 1, lambda a: a, (), kernel=name, sugar={2: _over_axis(name)}, rows="axis",
               shape=lambda shapes, axis: _reduced(shapes, axis), on_numbers=_first,
               vjp=lambda g, adj, a, o, axis: [
                   g.mul(_spread(g, adj, a, axis), g.call_with(mask, axis, a))],
@@ -685,7 +693,7 @@ def _xent_shape(shapes: list, attrs: Any) -> tuple:
     if not z or z[-1] is None or tuple(z[:-1]) != tuple(labels):
         raise _shape_error(
             "xent(logits, labels) takes logits with the classes on a last axis"
-            f" and one label per row: not {_text(z)} and {_text(labels)}"
+            f" and one label per row: not {shape_text(z)} and {shape_text(labels)}"
         )
     return tuple(labels)
 
@@ -743,42 +751,45 @@ _NO_DERIVATIVE = {"vjp": lambda g, adj, *rest: [None] * (len(rest) - 2),
 
 _ARRAYS = [
     Op("matmul", 2, operator.matmul, (), numpy="matmul", symbol="@", precedence=PREC_MUL,
-       glyph="@", latex=r"\,", shape=_matmul_shape, vjp=_matmul_vjp, jvp=_matmul_jvp),
+       glyph="@", latex=r"\,", shape=_matmul_shape, vjp=_matmul_vjp, jvp=_matmul_jvp,
+       rows="left"),
     Op("transpose", 1, lambda a: a, (), numpy="transpose", on_numbers=_first,
        shape=lambda shapes, attrs: tuple(reversed(shapes[0])),
        vjp=lambda g, adj, a, o, attrs: [g.transpose(adj)],
        jvp=lambda g, t, a, o, attrs: g.transpose(t[0])),
-    Op("sum", 1, lambda a: a, (), kernel="total", sugar={2: _over_axis("sum")},
+    Op("sum", 1, lambda a: a, (), kernel="total", sugar={2: _over_axis("sum")}, rows="axis",
        on_numbers=_first, shape=lambda shapes, axis: _reduced(shapes, axis),
        vjp=lambda g, adj, a, o, axis: [_spread(g, adj, a, axis)],
        jvp=lambda g, t, a, o, axis: g.call_with("sum", axis, t[0])),
-    Op("mean", 1, lambda a: a, (), kernel="average", sugar={2: _over_axis("mean")},
+    Op("mean", 1, lambda a: a, (), kernel="average", sugar={2: _over_axis("mean")}, rows="axis",
        on_numbers=_first, shape=lambda shapes, axis: _reduced(shapes, axis),
        vjp=lambda g, adj, a, o, axis: [g.div(_spread(g, adj, a, axis),
                                              g.call_with("count", axis, a))],
        jvp=lambda g, t, a, o, axis: g.call_with("mean", axis, t[0])),
     _extreme("amax", "first_max"),
     _extreme("amin", "first_min"),
-    Op("logsumexp", 1, lambda a: a, (), kernel="logsumexp", arities=(1, 2),
+    Op("logsumexp", 1, lambda a: a, (), kernel="logsumexp", arities=(1, 2), rows="axis",
        sugar={1: _last_axis("logsumexp"), 2: _over_axis("logsumexp")}, on_numbers=_first,
        shape=lambda shapes, axis: _reduced(shapes, axis),
        vjp=lambda g, adj, a, o, axis: [g.mul(_spread(g, adj, a, axis), _softmax(g, a, axis))],
        jvp=lambda g, t, a, o, axis: g.call_with("sum", axis, g.mul(t[0], _softmax(g, a, axis)))),
-    Op("softmax", 1, lambda a: 1.0, (), kernel="softmax", arities=(1, 2),
+    Op("softmax", 1, lambda a: 1.0, (), kernel="softmax", arities=(1, 2), rows="axis",
        sugar={1: _last_axis("softmax"), 2: _over_axis("softmax")}, on_numbers=_constant(1.0),
        shape=_same, vjp=lambda g, adj, a, o, axis: _softmax_vjp(g, adj, a, o, axis),
        jvp=lambda g, t, a, o, axis: _softmax_vjp(g, t[0], a, o, axis)[0]),
-    Op("log_softmax", 1, lambda a: 0.0, (), kernel="log_softmax", arities=(1, 2),
+    Op("log_softmax", 1, lambda a: 0.0, (), kernel="log_softmax", arities=(1, 2), rows="axis",
        sugar={1: _last_axis("log_softmax"), 2: _over_axis("log_softmax")},
        on_numbers=_constant(0.0), shape=_same, vjp=_log_softmax_vjp, jvp=_log_softmax_jvp),
     Op("xent", 2, lambda z, label: 0.0, (), kernel="xent", shape=_xent_shape, vjp=_xent_vjp,
-       jvp=_xent_jvp),
-    Op("one_hot", 1, lambda label: 1.0, (), kernel="one_hot", arities=(2,),
+       jvp=_xent_jvp, rows="each"),
+    Op("one_hot", 1, lambda label: 1.0, (), kernel="one_hot", arities=(2,), rows="each",
        sugar={2: _one_hot}, shape=lambda shapes, k: (*shapes[0], k), **_NO_DERIVATIVE),
     Op("argmax", 1, lambda a: 0.0, (), kernel="argmax", sugar={2: _over_axis("argmax")},
+       rows="axis",
        on_numbers=_constant(0.0), shape=lambda shapes, axis: _reduced(shapes, axis),
        **_NO_DERIVATIVE),
     Op("index", 1, lambda a: a, (), kernel="index", internal=True, shape=_index_shape,
+       rows="each",
        vjp=_index_vjp, jvp=lambda g, t, a, o, subscripts: g.call_with("index", subscripts, t[0])),
     # What the transforms make: sums down to a shape, spreads back, counts, masks.
     Op("unindex", 2, lambda y, ref: y, (), kernel="unindex", internal=True, shape=_like_second,

@@ -42,6 +42,11 @@ class Init:
             if not (math.isfinite(d) and d == int(d) and d >= 1):
                 raise ShapeError(f"a dimension must be a whole number ≥ 1, not {d:g}",
                                  hint=f"write {form}")  # fmt: skip
+        if not all(math.isfinite(v) for v in args[:leading]):
+            raise ShapeError(f"{kind}(...) takes finite numbers, not {args[:leading]}",
+                             hint=f"write {form}")  # fmt: skip
+        if kind == "uniform" and not math.isfinite(args[1] - args[0]):
+            raise ShapeError("uniform(lo, hi, ...) needs hi − lo to be a finite number")
         if kind == "uniform" and not args[0] < args[1]:
             raise ShapeError(f"uniform(lo, hi, ...) needs lo < hi, not {args[0]:g} and {args[1]:g}")
         if kind == "normal" and not args[0] >= 0:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from .errors import UsageError
-from .graph import shape_text
 from .numtext import Num, full, json_number, rounded
+from .ops import shape_text
 
 FORMATS = ("table", "plain", "csv", "json", "markdown", "latex")
 TABLES = ("table", "markdown", "latex")  # formats that round to --digits and wait for all rows

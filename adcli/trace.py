@@ -241,7 +241,11 @@ def training_diagnosis(run: Training) -> str:
     wanted, done = ("rise", "rose") if run.maximize else ("fall", "fell")
     better = last > first if run.maximize else last < first
     trend = done if better else f"did not {wanted}"
-    return f"the loss {trend} from {full(first)} to {full(last)} in {_updates(run)} steps"
+    return f"the loss {trend} from {full(first)} to {full(last)} in {_steps(_updates(run))}"
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 def _updates(run: Training) -> int:
@@ -273,6 +277,6 @@ def _training_table(run: Training, names, steps, epochs: bool, output: Output) -
         f"{n} = {rounded(v, output.digits) if getattr(v, 'ndim', 0) else full(v)}"
         for n, v in run.params.items()
     )
-    output.say(f"{shown_params}\nloss = {full(run.final_loss)} after {_updates(run)} steps"
+    output.say(f"{shown_params}\nloss = {full(run.final_loss)} after {_steps(_updates(run))}"
                + (f" ({run.epochs[-1] + 1} epochs)" if epochs and run.epochs else ""))  # fmt: skip
     output.say(f"{run.reason}: {training_diagnosis(run)}")

@@ -47,9 +47,13 @@ class Batching:
         """``(epoch, row indices or None for every row)`` for each step."""
         import numpy as np
 
-        if self.size is None or self.size >= rows and not self.shuffle:
-            for _ in range(steps if self.epochs is None else self.epochs):
+        if self.size is None:
+            for _ in range(steps):
                 yield 0, None
+            return
+        if self.size >= rows and not self.shuffle:  # every row, in order: no copy
+            for epoch in range(steps if self.epochs is None else self.epochs):
+                yield epoch, None
             return
         size = min(self.size, rows)
         per_epoch = math.ceil(rows / size)
@@ -109,6 +113,8 @@ def train(
     minibatch steps record their gradient's norm (None: all; the others record nan)."""
     import numpy as np
 
+    if rows < 1:
+        raise UsageError("the data has no rows to train on")
     names = list(start)
     x = [np.array(v, dtype=np.float64) for v in start.values()]  # owned: updated in place
     scalar = [v.ndim == 0 for v in x]
@@ -189,22 +195,26 @@ def _update(settings: Settings, x, g, velocity, second, scratch, rate, sign, k,
     import numpy as np
 
     method, beta = settings.method, settings.beta
+    # Every change is worked out before any param moves: a gradient may be a param's
+    # own array (the gradient of a @ b by a is b), which an earlier update would change.
     if method == "gd":
-        for xi, gi, di in zip(x, g, scratch):
-            xi -= np.multiply(gi, sign * rate, out=di)
+        for gi, di in zip(g, scratch):
+            np.multiply(gi, sign * rate, out=di)
     elif method in ("momentum", "nesterov"):
         if method == "nesterov":  # the gradient at the look-ahead point
             g = gradient_at([xi - sign * rate * beta * vi for xi, vi in zip(x, velocity)])
-        for xi, vi, gi, di in zip(x, velocity, g, scratch):
+        for vi, gi, di in zip(velocity, g, scratch):
             vi *= beta
             vi += gi
-            xi -= np.multiply(vi, sign * rate, out=di)
+            np.multiply(vi, sign * rate, out=di)
     else:  # adam
-        for xi, mi, si, gi in zip(x, velocity, second, g):
+        for mi, si, gi, di in zip(velocity, second, g, scratch):
             mi *= beta
             mi += (1.0 - beta) * gi
             si *= ADAM_BETA2
             si += (1.0 - ADAM_BETA2) * gi * gi
             m_hat = mi / (1.0 - beta ** (k + 1))
             v_hat = si / (1.0 - ADAM_BETA2 ** (k + 1))
-            xi -= sign * rate * m_hat / (np.sqrt(v_hat) + ADAM_EPS)
+            np.divide(sign * rate * m_hat, np.sqrt(v_hat) + ADAM_EPS, out=di)
+    for xi, di in zip(x, scratch):
+        xi -= di

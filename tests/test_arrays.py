@@ -404,3 +404,28 @@ def test_formulas_and_scalar_code_refuse_arrays_and_say_what_instead(make):
         make(f)
     assert "u [3], v [3] are arrays" in caught.value.message
     assert "grad" in caught.value.hint or "--numpy" in caught.value.hint
+
+
+def test_an_array_made_from_numbers_keeps_its_shape_downstream():
+    """one_hot of a number is an array: what follows it is one too."""
+    f = adcli.compile("sum(one_hot(x, 3) * 2) + y")
+    assert f(x=1.0, y=0.5) == 2.5
+    value, grads = f.grad(x=1.0, y=0.5)
+    assert grads["y"] == 1.0 and grads["x"] == 0.0
+    one = adcli.compile("one_hot(x, 3)")
+    assert one.graph.shape[one.outputs[0]] == (3,)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("param w = uniform(-1e308, 1e308, 3)\nsum(w)", "hi − lo to be a finite number"),
+    ("param w = normal(1e400, 3)\nsum(w)", "takes finite numbers"),
+])  # fmt: skip
+def test_initialisers_take_finite_numbers(text, message):
+    with pytest.raises(ParseError) as caught:
+        adcli.compile(text)
+    assert message in caught.value.message
+
+
+def test_one_hot_of_many_classes_needs_no_square_matrix():
+    f = adcli.compile("sum(one_hot(y, 10000000))", shapes={"y": (None,)})
+    assert f(y=np.array([3.0, 9_999_999.0])) == 2.0

@@ -570,8 +570,37 @@ def test_with_a_saved_fit_predicts_at_new_points(run, here):
     (here / "fit.json").write_text('{"params": {"a": 2.0, "b": 0.5}, "rss": 1.0}\n')
     r = run("eval", "a*x + b", "--at", "@new.csv", "--with", "@fit.json")
     assert (r.code, r.out) == (0, "2.5\n4.5\n6.5\n"), r
-    g = run("grad", "a*x + b", "--at", "x=1:3:3", "--with", "a=2,b=1")
-    assert g.out == "3.0 2.0\n5.0 2.0\n7.0 2.0\n"  # value, ∂/∂x: a and b are held
+    g = run("grad", "a*x + b", "--at", "x=1:3:3", "--with", "a=2,b=1", "--wrt", "x")
+    assert g.out == "3.0 2.0\n5.0 2.0\n7.0 2.0\n"  # value, ∂/∂x
     bad = run("eval", "a*x", "--at", "1", "--with", "a=2,c=3")
     clean_failure(bad)
     assert "--with gives c, which the expression does not use" in bad.err
+
+
+def test_minimize_holds_with_values_fixed(run, here):
+    r = run("minimize", "(x-a)**2", "--start", "x=0", "--with", "a=3", "--steps", "200",
+            "--format", "json")  # fmt: skip
+    assert r.code == 0, r
+    result = json.loads(r.out.splitlines()[-1])["result"]
+    assert list(result["params"]) == ["x"] and result["params"]["x"] == pytest.approx(3.0)
+
+
+def test_per_row_outputs_beside_values_without_rows(run, here):
+    np.savez("d.npz", X=np.arange(6.0).reshape(3, 2))
+    r = run("eval", "X[:, 0], sum(X, 0)", "--data", "d.npz")
+    assert r.out == "0.0 6.0 9.0\n2.0 6.0 9.0\n4.0 6.0 9.0\n"
+
+
+def test_what_the_arrays_path_does_not_do_is_refused(run, here):
+    np.savez("d.npz", X=np.arange(6.0).reshape(3, 2))
+    for args, message in [
+        (["grad", "sum(X*w)", "--data", "d.npz", "--at", "w=1", "--mode", "forward"],
+         "--mode forward is for programs of numbers"),
+        (["grad", "sum(X*w)", "--data", "d.npz", "--at", "w=1", "--explain"],
+         "--explain is for programs of numbers"),
+        (["hessian", "sum(X**2)", "--data", "d.npz", "--wrt", "X"],
+         "X has a value per data row"),
+    ]:  # fmt: skip
+        r = run(*args)
+        clean_failure(r)
+        assert message in r.err, (args, r.err)

@@ -195,3 +195,24 @@ def test_ctrl_c_on_the_command_line_saves_what_was_reached(run, tmp_path, monkey
     assert "reason: interrupted" in r.err
     saved = np.load(tmp_path / "p.npz")
     assert sorted(saved.files) == ["W1", "W2", "b1", "b2"]
+
+
+def test_a_gradient_that_is_a_params_own_array_is_read_before_any_param_moves():
+    """The gradient of a @ b by a is b itself: the update of b must not change it
+    before a's update reads it (each param moves by the gradient at the start)."""
+    f = adcli.compile("param a = full(1.0, 3)\nparam b = full(2.0, 3)\na @ b")
+    for method in ("gd", "momentum", "adam"):
+        run = f.train({}, lr=0.1, steps=1, tol=0, method=method)
+        a, b = run.params["a"], run.params["b"]
+        assert np.allclose(a, a[0]) and np.allclose(b, b[0])
+        if method == "gd":
+            assert (a[0], b[0]) == (1.0 - 0.1 * 2.0, 2.0 - 0.1 * 1.0)
+    value, grads = f.grad(a=np.ones(3), b=np.full(3, 2.0))
+    assert grads["a"].flags.writeable and grads["b"].flags.writeable  # arrays of their own
+
+
+def test_epochs_are_counted_when_every_batch_is_every_row_in_order():
+    data_x, label = blobs()
+    f = adcli.compile(NET, shapes={"X": (None, 4), "label": (None,)})
+    run = f.train({"X": data_x, "label": label}, batch_size=1000, epochs=3, shuffle=False)
+    assert run.epochs == [0, 1, 2] and run.rows == [240, 240, 240]
