@@ -119,14 +119,15 @@ class Expression:
         are = "is an array" if len(arrays) == 1 else "are arrays"
         raise UsageError(f"{what}, and {', '.join(arrays)} {are}", instead)
 
-    def _scalar_output(self, output: int) -> None:
+    def _scalar_output(self, output: int, rows: int | None = None) -> None:
         """A gradient needs a single number: say how to reduce an array to one."""
         shape = self.graph.shape[output]
         if shape == ():
             return
         if ROWS in shape:
-            raise UsageError("the loss has one value per data row: wrap it in mean(...) or "
-                             "sum(...)")  # fmt: skip
+            counted = f" ({rows} rows)" if rows is not None else ""
+            raise UsageError(f"the loss has one value per data row{counted}: wrap it in "
+                             "mean(...) or sum(...)")  # fmt: skip
         raise UsageError(f"the expression has shape {shape_text(shape)}, not one number: "
                          "wrap it in sum(...) or mean(...)")  # fmt: skip
 
@@ -405,7 +406,6 @@ class Expression:
         from .train import Batching, train
 
         output = self.single_output("minimize")
-        self._scalar_output(output)
         for name in data:
             if name not in self.graph.variables:
                 raise not_a_variable(name, self.variables, CONSTANTS)
@@ -428,6 +428,7 @@ class Expression:
         values = self._shaped([given[n] if n in given else held[n] for n in order])
         bound = dict(zip(order, values))
         rows = self._rows(bound)
+        self._scalar_output(output, rows)
         if rows is None and batch_size is not None:
             raise UsageError("minibatches are made of data rows, and the loss reads none",
                              "leave out {batch_size}", options=True)  # fmt: skip

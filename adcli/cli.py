@@ -405,7 +405,9 @@ def graph(
         shown = at is not None or files is not None or bool(given)
         bound = bind(e, files, given, seed, at, "--at") if shown else None
         point = bound.args() if bound else None
-        names = trained(bound, _names(wrt)) if bound else None
+        # the gradients of the parameters, if any (a program of data alone: values)
+        params = [n for n in e.variables if bound and n not in bound.columns]
+        names = trained(bound, _names(wrt)) if bound and (params or wrt) else []
     else:
         names = e.wrt(_names(wrt)) if at is not None else None
         point = _one_point(e, at, command="graph --at") if at is not None else None
