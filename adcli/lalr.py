@@ -375,18 +375,6 @@ class LarkLoop:
             found.type, found.pos = kind, pos
             raise SyntaxFailure(pos, found, self._expected_at(text, pos)) from None
 
-    def _after_units(self, below: int, top: int, kind: str) -> int:
-        """The state on top after every unit reduction that ``kind`` calls for in a row:
-        each pops the top state and goes from ``below`` by its rule's name, so the
-        chain depends on these three only (and is worked out once for them)."""
-        actions = self.actions
-        while top != self.end:
-            action = actions[top].get(kind)
-            if action is None or action.__class__ is int or action[1] is not None:
-                break
-            top = actions[below][action[2]]
-        return top
-
     def _expected_at(self, text: str, pos: int) -> list[str]:
         """What the grammar takes at offset ``pos``: the text before it is parsed again,
         building nothing, and Lark tries each terminal there (errors only).
