@@ -485,6 +485,62 @@ class Expression:
         run.per_row = rows is not None and self.graph.op[output] == "sum"
         return run
 
+    def fit(
+        self,
+        target: Any,
+        data: dict[str, Any],
+        start: dict[str, float] | None = None,
+        *,
+        weights: Any = None,
+        bounds: dict[str, tuple[float, float]] | None = None,
+        method: str = "auto",
+    ):
+        """Least squares: the parameters (the variables that are not ``data``
+        columns) that make this model closest to ``target`` row by row, from
+        ``start`` (1 for a parameter it leaves out), within ``bounds``. Returns a
+        ``fit.Fit`` with the estimates, their standard errors and the rest."""
+        import numpy as np
+
+        from .autodiff import tangents_of
+        from .fit import least_squares
+
+        output = self.single_output("fit")
+        for name in data:
+            if name not in self.graph.variables:
+                raise not_a_variable(name, self.variables, CONSTANTS)
+        params = [n for n in self.variables if n not in data]
+        if not params:
+            raise UsageError("the model has no parameters to fit: every variable is a column",
+                             "a parameter is a variable that no data column has")  # fmt: skip
+        start = dict(start or {})
+        for name in start:
+            if name not in params:
+                raise BindingError(f"{name} is given a start value but is not a parameter",
+                                   "the parameters are " + ", ".join(params))  # fmt: skip
+        for name in bounds or {}:
+            if name not in params:
+                raise BindingError(f"{name} is given bounds but is not a parameter",
+                                   "the parameters are " + ", ".join(params))  # fmt: skip
+        g = self.graph
+        slopes = [tangents_of(self.tangents(p), g, [output])[0] for p in params]
+        compiled = self.compiled([output, *slopes])
+        columns = {n: np.asarray(v, dtype=np.float64) for n, v in data.items()}
+        at = {n: i for i, n in enumerate(self.variables)}
+
+        def model(x: Sequence[float]) -> tuple[Any, list[Any]]:
+            args: list[Any] = [None] * len(at)
+            for name, value in columns.items():
+                args[at[name]] = value
+            for name, value in zip(params, x):
+                args[at[name]] = float(value)
+            m, *dm = compiled.whole(*args) if not g.numbers else compiled.scalar(*args)
+            return m, dm
+
+        lower = [(bounds or {}).get(n, (-math.inf, math.inf))[0] for n in params]
+        upper = [(bounds or {}).get(n, (-math.inf, math.inf))[1] for n in params]
+        return least_squares(model, target, params, [start.get(n, 1.0) for n in params],
+                             weights=weights, bounds=(lower, upper), method=method)  # fmt: skip
+
     def _per_row_terms(self, output: int) -> int | None:
         """The node whose sum (or mean) over every element is the loss, when each of
         its rows depends on that row of the data alone, so the loss over every row can

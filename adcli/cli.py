@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
@@ -770,6 +771,55 @@ class _progress:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+@app.command()
+def fit(
+    formula: Annotated[str, typer.Argument(
+        metavar="TARGET~MODEL", show_default=False,
+        help='The fit: "y ~ a*exp(-b*x) + c", - to read it from standard input, or @file.')],
+    data: Data = None, start: Start = None,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", metavar="COL", show_default=False,
+        help="Minimise Σ w·(target − model)² with the weights in this column.")] = None,
+    bounds: Annotated[str | None, typer.Option(
+        "--bounds", metavar="b=LO:HI,...", show_default=False,
+        help="Keep parameters within bounds (inf for none).")] = None,
+    method: Annotated[str, typer.Option(
+        "--method", metavar="METHOD", help="auto, lm (Levenberg–Marquardt) or trf.")] = "auto",
+    corr: Annotated[bool, typer.Option("--corr", help="The correlation of the estimates.")] = False,
+    predict: Annotated[bool, typer.Option(
+        "--predict", help="The data rows with fitted and residual columns instead.")] = False,
+    save: Save = None, format: Format = None, digits: Digits = 6, no_color: NoColor = False,
+) -> None:  # fmt: skip
+    """Fit a model's parameters to data by least squares on its exact Jacobian: the
+    estimates, standard errors, t values, 95 % intervals, RSS and R².
+
+    Example: adcli fit "y ~ a*exp(-b*x) + c" --data decay.csv --start a=1,b=0.1
+    """
+    from .datarun import FitInput, check_save
+    from .fitreport import as_json, verdict, write_fit, write_predictions
+
+    if not data:
+        raise UsageError("fit needs the data: --data FILE", "e.g. --data points.csv")
+    if save and not save.lower().endswith(".json"):
+        raise UsageError(f"--save {save}: a fit is saved as .json", "e.g. --save fit.json")
+    if save:
+        check_save(save)
+    given = FitInput(_read_text(formula), data, start, weights, bounds, _note)
+    out = Output(format, digits, no_color, spelling=flag)
+    result = given.model.fit(given.target, given.columns, given.start, weights=given.weights,
+                             bounds=given.bounds, method=method)  # fmt: skip
+    if predict:
+        write_predictions(given.shown, result, out)
+        _note(f"reason: {verdict(result)}")
+    else:
+        write_fit(result, out, corr)
+    if save:
+        _write_text(save, json.dumps(as_json(result), ensure_ascii=False) + "\n")
+        _note(f"saved the fit to {save}")
+    if not result.converged:
+        raise typer.Exit(1)
 
 
 @app.command()

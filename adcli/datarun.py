@@ -376,3 +376,70 @@ def _exact(value: Any) -> Any:
         return [_exact(v) for v in value]
     value = float(value)
     return value if math.isfinite(value) else repr(value)
+
+
+# --- fit --------------------------------------------------------------------------------
+
+
+class FitInput:
+    """What ``adcli fit`` fits: the model, the target's values by row, the columns the
+    model reads, the parameters' starts (1 where none is given), weights, bounds."""
+
+    def __init__(self, text: str, data: Sequence[str], start: Sequence[str] | None,
+                 weights: str | None, bounds: str | None, note) -> None:  # fmt: skip
+        import numpy as np
+
+        from .data import Files
+        from .fit import split
+
+        target_text, model_text = split(text)
+        files = Files(data)
+        self.model = compile(model_text, files.shapes)
+        target = compile(target_text, files.shapes)
+        outside = [n for n in target.variables if files.shape(n) is None]
+        if outside:
+            raise UsageError(f"the target reads {outside[0]}, which no --data file has",
+                             f"the data has {', '.join(files.names)}")  # fmt: skip
+        used = {*self.model.variables, *target.variables, *([weights] if weights else [])}
+        loaded = files.load(used)
+        if weights and weights not in loaded:
+            raise UsageError(f"--weights {weights}: no --data file has that column",
+                             f"the data has {', '.join(files.names)}")  # fmt: skip
+        if loaded.rows == 0:
+            raise UsageError("the data has no rows to fit")
+        self.columns = {n: loaded[n] for n in self.model.variables if n in loaded}
+        # what --predict shows beside fitted and residual: the target's columns, the model's
+        self.shown = {n: loaded[n] for n in [*target.variables, *self.columns] if n in loaded}
+        values = target.compiled(target.outputs).whole(*(loaded[n] for n in target.variables))
+        self.target = np.broadcast_to(values[0], (loaded.rows,))
+        self.weights = loaded[weights] if weights else None
+        self.params = [n for n in self.model.variables if n not in loaded]
+        given = values_of(start or [], self.params)
+        for name in given:
+            if name not in self.params:
+                raise BindingError(f"{name} is given a start value but is not a parameter",
+                                   "the parameters are " + ", ".join(self.params))  # fmt: skip
+        unstarted = [n for n in self.params if n not in given]
+        if unstarted:  # SPEC §9: a parameter without a start starts at 1, and is told so
+            where = ",".join(f"{n}=..." for n in unstarted)
+            note(f"note: {', '.join(unstarted)} {'starts' if len(unstarted) == 1 else 'start'} "
+                 f"at 1 (give --start {where})")  # fmt: skip
+        self.start = {n: float(v) for n, v in given.items()}
+        self.bounds = _bounds(bounds) if bounds else None
+
+
+def _bounds(text: str) -> dict[str, tuple[float, float]]:
+    """``b1=0:inf,b2=-1:1`` → each name's (low, high)."""
+    found = {}
+    for item in text.split(","):
+        name, _, span = item.partition("=")
+        low, colon, high = span.partition(":")
+        try:
+            pair = (float(low), float(high)) if colon else None
+        except ValueError:
+            pair = None
+        if not name.strip() or pair is None or not pair[0] < pair[1]:
+            raise UsageError(f"--bounds {item.strip()!r} is not NAME=LOW:HIGH with LOW < HIGH",
+                             "e.g. --bounds b1=0:inf,b2=-1:1")  # fmt: skip
+        found[name.strip()] = pair
+    return found

@@ -21,9 +21,10 @@ LAYERS: list[set[str]] = [
     {"ops", "kernels", "numtext", "pasted", "params"},  # the op table; numbers, LaTeX; inits
     {"graph", "lalr"},  # the IR; the LALR driver
     {"syntax", "autodiff", "evaluate", "simplify"},  # text → graph, transforms, running
-    {"printing", "optimize", "train", "check"},  # graph → formulas; descent; checks
+    {"printing", "optimize", "train", "fit", "check"},  # formulas; descent, training, fits; checks
     {"report", "api"},  # the façade and what its tables say
-    {"points", "streams", "data", "datarun", "pointwise", "render", "tables", "trace", "drawing",
+    {"points", "streams", "data", "datarun", "pointwise", "render", "tables", "trace", "fitreport",
+     "drawing",
      "plotting", "codegen"},  # the command line's inputs and outputs
     {"cli", "__main__", "__init__"},
 ]  # fmt: skip

@@ -1,0 +1,199 @@
+"""Fitting a model to data (SPEC §9, ``adcli fit "TARGET ~ MODEL"``): least squares on
+adcli's exact Jacobian, and the statistics of the estimates.
+
+The Jacobian has one row per data row and one column per parameter: each column is
+the forward-mode tangent of the model along one parameter (a number, broadcast over
+the rows), so it is exact, not a difference quotient. The minimiser is SciPy's:
+MINPACK's Levenberg–Marquardt (``lm``) and the trust-region reflective method
+(``trf``, which takes bounds), well kept and the reference of the NIST results. A
+run tries both from the start and polishes the better one, since each fails where
+the other does not (BoxBOD from its first start needs ``trf``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import UsageError
+
+METHODS = ("auto", "lm", "trf")
+TOLERANCE = 2.220446049250313e-16  # MINPACK's smallest: machine epsilon
+MAX_EVALUATIONS = 20000  # per solver run; NIST's hardest problems take a few hundred
+
+
+def split(text: str) -> tuple[str, str]:
+    """``"y ~ a*x + b"`` → ``("y", "a*x + b")``; a ``UsageError`` without one ``~``."""
+    parts = text.split("~")
+    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        what = (
+            "no ~" if len(parts) == 1 else "more than one ~" if len(parts) > 2 else "an empty side"
+        )
+        raise UsageError(
+            f"a fit is TARGET ~ MODEL, and {text.strip()!r} has {what}",
+            "write the column to fit, ~, then the model: y ~ a*exp(-b*x) + c",
+        )
+    return parts[0].strip(), parts[1].strip()
+
+
+class Fit:
+    """A least-squares fit: the estimates and what they are worth."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        self.estimates: list[float] = []
+        self.stderr: list[float] = []
+        self.tvalues: list[float] = []
+        self.ci95: list[tuple[float, float]] = []
+        self.cov: list[list[float]] = []
+        self.corr: list[list[float]] = []
+        self.rss = math.nan
+        self.n = 0
+        self.dof = 0
+        self.sigma = math.nan  # the residual standard error, √(RSS/dof)
+        self.r2 = math.nan
+        self.iterations = 0  # Jacobian evaluations
+        self.evaluations = 0  # residual evaluations
+        self.method = ""
+        self.reason = ""
+        self.converged = False
+        self.notes: list[str] = []  # what the statistics say is doubtful (identifiability)
+        self.fitted: Any = None  # the model at the estimates, by row
+        self.residuals: Any = None  # target − fitted, by row
+
+
+def least_squares(
+    model: Callable[[Sequence[float]], tuple[Any, list[Any]]],
+    target: Any,
+    names: Sequence[str],
+    start: Sequence[float],
+    *,
+    weights: Any = None,
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+    method: str = "auto",
+) -> Fit:
+    """Minimise Σ wᵢ(tᵢ − mᵢ)² over the parameters, from ``start``. ``model(p)`` gives
+    the model's values by row and its derivative by each parameter (arrays of the
+    rows, or numbers where one does not depend on the row)."""
+    import numpy as np
+    from scipy import optimize
+
+    if method not in METHODS:
+        raise UsageError(f"unknown method {method!r}", "choose one of: " + ", ".join(METHODS))
+    target = np.asarray(target, dtype=np.float64)
+    n, p = target.size, len(names)
+    if n < p:
+        raise UsageError(f"{p} parameters cannot be fitted to {n} rows",
+                         "a fit needs at least as many rows as parameters")  # fmt: skip
+    root_w = np.ones(n) if weights is None else np.sqrt(np.asarray(weights, dtype=np.float64))
+    if weights is not None and not (np.isfinite(root_w).all() and (root_w >= 0).all()):
+        raise UsageError("weights must be finite numbers ≥ 0")
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        m, _ = model(x)
+        return root_w * (target - np.broadcast_to(m, target.shape))
+
+    def jacobian(x: np.ndarray) -> np.ndarray:
+        _, dm = model(x)
+        columns = [np.broadcast_to(d, target.shape) for d in dm]
+        return -root_w[:, None] * np.column_stack(columns) if columns else np.zeros((n, 0))
+
+    lower, upper = bounds if bounds is not None else ([-np.inf] * p, [np.inf] * p)
+    bounded = any(math.isfinite(v) for v in (*lower, *upper))
+    if method == "lm" and bounded:
+        raise UsageError("lm takes no bounds", "leave out {method=lm}: trf keeps the bounds",
+                         options=True)
+    x0 = np.clip(np.asarray(start, dtype=np.float64), lower, upper)
+    tries = ["trf"] if bounded else ["lm", "trf"] if method == "auto" else [method]
+    runs = []
+    with np.errstate(all="ignore"):
+        for kind in tries:
+            runs.append(_solve(optimize, residuals, jacobian, x0, kind, (lower, upper)))
+        best = min(runs, key=lambda r: r.cost if math.isfinite(r.cost) else math.inf)
+        if not bounded and method == "auto":  # polish: lm from the better of the two
+            polished = _solve(optimize, residuals, jacobian, best.x, "lm", (lower, upper))
+            polished.nfev += best.nfev
+            polished.njev = (polished.njev or 0) + (best.njev or 0)
+            if polished.cost <= best.cost:
+                best = polished
+    fit = Fit(names)
+    fit.method = "lm" if best.method == "lm" else "trf"
+    fit.evaluations = int(best.nfev)
+    fit.iterations = int(best.njev or best.nfev)
+    fit.converged = bool(best.success) and math.isfinite(best.cost)
+    fit.reason = _reason(best)
+    with np.errstate(all="ignore"):  # a fit that failed has non-finite statistics: so be it
+        _statistics(fit, best.x, residuals(best.x), jacobian(best.x), root_w, target)
+        m, _ = model(best.x)
+        fit.fitted = np.broadcast_to(m, target.shape).copy()
+        fit.residuals = target - fit.fitted
+    return fit
+
+
+def _solve(optimize: Any, residuals, jacobian, x0, kind: str, bounds) -> Any:
+    """One SciPy run; a run that fails on its own (a start where the model is not
+    finite) is a failed result, not an exception."""
+    import numpy as np
+
+    try:
+        result = optimize.least_squares(
+            residuals, x0, jac=jacobian, method=kind, x_scale="jac",
+            ftol=TOLERANCE, xtol=TOLERANCE, gtol=TOLERANCE, max_nfev=MAX_EVALUATIONS,
+            **({} if kind == "lm" else {"bounds": bounds}),
+        )  # fmt: skip
+    except (ValueError, np.linalg.LinAlgError) as error:
+        result = optimize.OptimizeResult(x=x0, cost=math.inf, success=False, status=-1,
+                                         message=str(error), nfev=0, njev=0)  # fmt: skip
+    result.method = kind
+    return result
+
+
+def _reason(result: Any) -> str:
+    """SciPy's stop, in the words of SPEC §9's result."""
+    if not math.isfinite(result.cost):
+        return "the model is not finite at the start"
+    return {
+        -1: "failed", 0: "max-evaluations", 1: "gradient", 2: "value", 3: "step",
+        4: "value and step",
+    }.get(result.status, str(result.message))  # fmt: skip
+
+
+def _statistics(fit: Fit, x, r, J, root_w, target) -> None:
+    """Standard errors from s²(JᵀJ)⁻¹ (as NIST certifies them), t values, 95 %
+    intervals from the t distribution, RSS, σ, R², and the correlations."""
+    import numpy as np
+    from scipy import stats
+
+    n, p = J.shape
+    fit.n, fit.dof = n, n - p
+    fit.estimates = [float(v) for v in x]
+    fit.rss = float(r @ r)
+    fit.sigma = math.sqrt(fit.rss / fit.dof) if fit.dof > 0 else math.nan
+    w = root_w**2
+    mean = float(np.sum(w * target) / np.sum(w)) if np.sum(w) > 0 else math.nan
+    total = float(np.sum(w * (target - mean) ** 2))
+    fit.r2 = 1.0 - fit.rss / total if total > 0 else math.nan
+    if p == 0:
+        return
+    # (JᵀJ)⁻¹ from the SVD of J: no normal equations, whose condition is the square
+    _, s, vt = np.linalg.svd(J, full_matrices=False)
+    tiny = s[0] * max(n, p) * np.finfo(float).eps if s.size else 0.0
+    inverse = (vt.T / np.where(s > tiny, s, np.inf) ** 2) @ vt
+    cov = inverse * (fit.sigma**2 if fit.dof > 0 else math.nan)
+    se = np.sqrt(np.diag(cov))
+    fit.cov = cov.tolist()
+    fit.stderr = se.tolist()
+    with np.errstate(all="ignore"):
+        corr = cov / np.outer(se, se)
+    fit.corr = corr.tolist()
+    fit.tvalues = (x / se).tolist()
+    quantile = stats.t.ppf(0.975, fit.dof) if fit.dof > 0 else math.nan
+    fit.ci95 = [(float(v - quantile * e), float(v + quantile * e)) for v, e in zip(x, se)]
+    if (s <= tiny).any():
+        fit.notes.append("the parameters are not separately identifiable here: JᵀJ is singular")
+    for i in range(p):
+        for j in range(i):
+            if abs(corr[i, j]) > 0.9999:
+                fit.notes.append(f"{fit.names[j]} and {fit.names[i]} are not separately "
+                                 f"identifiable: correlation {corr[i, j]:.5f}")  # fmt: skip

@@ -1,0 +1,145 @@
+"""adcli fit (SPEC §9): least squares on the exact Jacobian, and its statistics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import adcli
+
+X = np.linspace(-1, 1, 100)
+Y = X * 3 + np.random.default_rng(2).standard_normal(100) * 0.5
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with open("line.csv", "w") as f:
+        f.write("x,y\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(X, Y)))
+    return tmp_path
+
+
+def closed_form(A: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
+    """Least squares by the book: estimates and s²(AᵀWA)⁻¹'s standard errors."""
+    w = np.ones(len(y)) if w is None else w
+    Aw, yw = A * np.sqrt(w)[:, None], y * np.sqrt(w)
+    coef = np.linalg.solve(Aw.T @ Aw, Aw.T @ yw)
+    rss = float(np.sum((yw - Aw @ coef) ** 2))
+    cov = rss / (len(y) - A.shape[1]) * np.linalg.inv(Aw.T @ Aw)
+    return coef, np.sqrt(np.diag(cov)), rss
+
+
+def test_seed_002_fit_is_the_least_squares_line(run, here):
+    r = run("fit", "y ~ w*x + b", "--data", "line.csv", "--start", "w=1,b=0", "-f", "json")
+    assert r.code == 0, r
+    got = json.loads(r.out)
+    coef, se, rss = closed_form(np.c_[X, np.ones(100)], Y)
+    assert [got["params"]["w"], got["params"]["b"]] == pytest.approx(coef, rel=1e-10, abs=1e-12)
+    assert [got["stderr"]["w"], got["stderr"]["b"]] == pytest.approx(se, rel=1e-10)
+    assert got["rss"] == pytest.approx(rss, rel=1e-12)
+    assert got["dof"] == 98 and got["converged"] is True
+    low, high = got["ci95"]["w"]
+    assert (high - low) / 2 == pytest.approx(1.984467454 * se[0], rel=1e-8)  # t(0.975, 98)
+
+
+def test_a_linear_model_of_three_parameters_equals_the_closed_form():
+    rng = np.random.default_rng(5)
+    x, z = rng.normal(size=50), rng.normal(size=50)
+    y = 1.5 + 2 * x - 0.7 * z + rng.normal(scale=0.1, size=50)
+    f = adcli.compile("a + b*x + c*z", shapes={"x": (None,), "z": (None,)})
+    fit = f.fit(y, {"x": x, "z": z})
+    coef, se, rss = closed_form(np.c_[np.ones(50), x, z], y)
+    assert fit.estimates == pytest.approx(coef, rel=1e-10)
+    assert fit.stderr == pytest.approx(se, rel=1e-10)
+    assert fit.rss == pytest.approx(rss, rel=1e-12)
+
+
+def test_weights_are_the_weighted_least_squares(run, here):
+    w = np.linspace(0.5, 2, 100)
+    np.savez("d.npz", x=X, y=Y, w=w)
+    r = run("fit", "y ~ a*x + c", "--data", "d.npz", "--weights", "w", "-f", "json")
+    got = json.loads(r.out)
+    coef, se, _ = closed_form(np.c_[X, np.ones(100)], Y, w)
+    assert [got["params"]["a"], got["params"]["c"]] == pytest.approx(coef, rel=1e-10)
+    assert [got["stderr"]["a"], got["stderr"]["c"]] == pytest.approx(se, rel=1e-10)
+
+
+def test_a_nonlinear_fit_recovers_its_parameters(run, here):
+    rng = np.random.default_rng(7)
+    t = np.linspace(0, 4, 200)
+    y = 2.5 * np.exp(-1.3 * t) + 0.4 + rng.normal(scale=1e-3, size=200)
+    np.savez("decay.npz", t=t, y=y)
+    r = run("fit", "y ~ a*exp(-k*t) + c", "--data", "decay.npz", "--start", "a=1,k=1,c=0")
+    assert r.code == 0, r
+    a, k, c = map(float, r.out.split())
+    assert (a, k, c) == pytest.approx((2.5, 1.3, 0.4), abs=5e-3)
+    assert "reason: converged" in r.err
+
+
+def test_bounds_keep_the_estimates_inside(run, here):
+    r = run("fit", "y ~ w*x + b", "--data", "line.csv", "--bounds", "w=0:2.5", "-f", "json")
+    got = json.loads(r.out)
+    assert got["params"]["w"] == pytest.approx(2.5) and got["method"] == "trf"
+
+
+def test_predict_writes_the_rows_with_fitted_and_residual(run, here):
+    r = run("fit", "y ~ w*x + b", "--data", "line.csv", "--predict", "-f", "csv")
+    lines = r.out.splitlines()
+    assert lines[0] == "y,x,fitted,residual" and len(lines) == 101
+    y, x, fitted, residual = map(float, lines[1].split(","))
+    assert (y, x) == (Y[0], X[0]) and residual == pytest.approx(y - fitted, abs=1e-15)
+
+
+def test_a_saved_fit_predicts_new_data_through_eval(run, here):
+    r = run("fit", "y ~ w*x + b", "--data", "line.csv", "--save", "fit.json")
+    assert r.code == 0 and "saved the fit to fit.json" in r.err
+    (here / "new.csv").write_text("x\n0\n1\n")
+    w, b = map(float, r.out.split())
+    p = run("eval", "w*x + b", "--at", "@new.csv", "--with", "@fit.json")
+    assert p.out == f"{b!r}\n{w + b!r}\n"
+
+
+def test_every_output_format(run, here):
+    table = run("fit", "y ~ w*x + b", "--data", "line.csv", "-f", "table", "--corr")
+    assert "95 % interval" in table.out and "residual standard error" in table.out
+    assert "98 degrees of freedom" in table.out and "R²: 0.929" in table.out
+    csv = run("fit", "y ~ w*x + b", "--data", "line.csv", "-f", "csv").out.splitlines()
+    assert csv[0] == "parameter,estimate,stderr,t,ci95_low,ci95_high" and len(csv) == 3
+    for fmt in ("markdown", "latex"):
+        assert "2.94444" in run("fit", "y ~ w*x + b", "--data", "line.csv", "-f", fmt).out
+
+
+def test_starts_not_given_are_1_and_said(run, here):
+    r = run("fit", "y ~ w*x + b", "--data", "line.csv", "--start", "w=2")
+    assert "note: b starts at 1 (give --start b=...)" in r.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["y = w*x + b"], "a fit is TARGET ~ MODEL, and 'y = w*x + b' has no ~"),
+    (["q ~ w*x + b"], "the target reads q, which no --data file has"),
+    (["y ~ w*x + b", "--start", "z=1"], "z is given a start value but is not a parameter"),
+    (["y ~ x"], "the model has no parameters to fit"),
+    (["y ~ w*x", "--weights", "v"], "--weights v: no --data file has that column"),
+    (["y ~ w*x", "--bounds", "w=3:1"], "--bounds 'w=3:1' is not NAME=LOW:HIGH"),
+    (["y ~ w*x", "--method", "newton"], "unknown method 'newton'"),
+    (["y ~ w*x", "--save", "f.txt"], "a fit is saved as .json"),
+])  # fmt: skip
+def test_fit_mistakes_are_named(run, here, args, message):
+    r = run("fit", *args[:1], "--data", "line.csv", *args[1:])
+    assert r.code == 2, r
+    assert message in r.err and "Traceback" not in r.err
+
+
+def test_a_non_numeric_cell_and_no_data_are_input_errors(run, here):
+    (here / "bad.csv").write_text("x,y\n1,2\n2,abc\n")
+    r = run("fit", "y ~ w*x", "--data", "bad.csv")
+    assert r.code == 2 and "line 3 of bad.csv, column y: 'abc' is not a number" in r.err
+    assert run("fit", "y ~ w*x").code == 2
+
+
+def test_a_fit_that_does_not_converge_exits_1_with_its_estimates(run, here):
+    r = run("fit", "y ~ exp(w*x*1000)", "--data", "line.csv", "--start", "w=1")
+    assert r.code == 1, r
+    assert "reason: not converged" in r.err and r.out.strip()
