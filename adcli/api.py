@@ -541,6 +541,41 @@ class Expression:
         return least_squares(model, target, params, [start.get(n, 1.0) for n in params],
                              weights=weights, bounds=(lower, upper), method=method)  # fmt: skip
 
+    def fit_likelihood(self, data: dict[str, Any], start: dict[str, float] | None = None):
+        """Minimise this expression, a negative log-likelihood over the ``data``
+        columns, in its parameters (the other variables), from ``start`` (1 for one
+        it leaves out), by Newton's method on its exact gradient and Hessian. Returns
+        a ``fit.Fit``; its standard errors come from the inverse Hessian."""
+        import numpy as np
+
+        from .fit import maximum_likelihood
+
+        output = self.single_output("fit")
+        params = [n for n in self.variables if n not in data]
+        if not params:
+            raise UsageError("the model has no parameters to fit: every variable is a column",
+                             "a parameter is a variable that no data column has")  # fmt: skip
+        p = len(params)
+        nodes = [*self.value_and_grad_nodes(params),
+                 *(n for row in self.hessian_nodes(params) for n in row)]  # fmt: skip
+        compiled = self.compiled(nodes)
+        at = {n: i for i, n in enumerate(self.variables)}
+        columns = {n: np.asarray(v, dtype=np.float64) for n, v in data.items()}
+        rows = max((len(v) for v in columns.values() if v.ndim), default=1)
+
+        def value_grad_hess(x: Sequence[float]) -> tuple[float, Any, Any]:
+            args: list[Any] = [None] * len(at)
+            for name, value in columns.items():
+                args[at[name]] = value
+            for name, value in zip(params, x):
+                args[at[name]] = float(value)
+            values = compiled.whole(*args) if not self.graph.numbers else compiled.scalar(*args)
+            return values[0], np.array(values[1 : p + 1]), np.array(values[p + 1 :]).reshape(p, p)
+
+        self._scalar_output(output, rows)
+        begin = [(start or {}).get(n, 1.0) for n in params]
+        return maximum_likelihood(value_grad_hess, params, begin, rows)
+
     def _per_row_terms(self, output: int) -> int | None:
         """The node whose sum (or mean) over every element is the loss, when each of
         its rows depends on that row of the data alone, so the loss over every row can

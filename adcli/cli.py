@@ -790,10 +790,15 @@ def fit(
     corr: Annotated[bool, typer.Option("--corr", help="The correlation of the estimates.")] = False,
     predict: Annotated[bool, typer.Option(
         "--predict", help="The data rows with fitted and residual columns instead.")] = False,
+    loss: Annotated[str, typer.Option(
+        "--loss", metavar="LOSS",
+        help="squares (least squares); logistic (a 0/1 target, the model its log-odds) "
+             "or poisson (a count, the model its log-rate), by maximum likelihood.")] = "squares",
     save: Save = None, format: Format = None, digits: Digits = 6, no_color: NoColor = False,
 ) -> None:  # fmt: skip
-    """Fit a model's parameters to data by least squares on its exact Jacobian: the
-    estimates, standard errors, t values, 95 % intervals, RSS and R².
+    """Fit a model's parameters to data by least squares on its exact Jacobian, or by
+    maximum likelihood on its exact Hessian: the estimates, standard errors, t values,
+    95 % intervals, and RSS and R² (or the deviance).
 
     Example: adcli fit "y ~ a*exp(-b*x) + c" --data decay.csv --start a=1,b=0.1
     """
@@ -806,10 +811,9 @@ def fit(
         raise UsageError(f"--save {save}: a fit is saved as .json", "e.g. --save fit.json")
     if save:
         check_save(save)
-    given = FitInput(_read_text(formula), data, start, weights, bounds, _note)
+    given = FitInput(_read_text(formula), data, start, weights, bounds, _note, loss)
     out = Output(format, digits, no_color, spelling=flag)
-    result = given.model.fit(given.target, given.columns, given.start, weights=given.weights,
-                             bounds=given.bounds, method=method)  # fmt: skip
+    result = given.run(method)
     if predict:
         write_predictions(given.shown, result, out)
         _note(f"reason: {verdict(result)}")

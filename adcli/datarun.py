@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .api import Expression, compile
-from .errors import BindingError, EvaluationError, UsageError
+from .errors import BindingError, EvaluationError, ParseError, UsageError
 from .graph import ROWS
 from .numtext import full, json_number, rounded
 from .ops import shape_text
@@ -386,13 +386,19 @@ class FitInput:
     model reads, the parameters' starts (1 where none is given), weights, bounds."""
 
     def __init__(self, text: str, data: Sequence[str], start: Sequence[str] | None,
-                 weights: str | None, bounds: str | None, note) -> None:  # fmt: skip
+                 weights: str | None, bounds: str | None, note,
+                 loss: str = "squares") -> None:  # fmt: skip
         import numpy as np
 
         from .data import Files
-        from .fit import split
+        from .fit import LIKELIHOODS, split
 
+        if loss != "squares" and loss not in LIKELIHOODS:
+            raise UsageError(f"unknown loss {loss!r}",
+                             "choose one of: squares, " + ", ".join(LIKELIHOODS))  # fmt: skip
+        self.loss = loss
         target_text, model_text = split(text)
+        self.texts = (target_text, model_text)
         files = Files(data)
         self.model = compile(model_text, files.shapes)
         target = compile(target_text, files.shapes)
@@ -426,6 +432,60 @@ class FitInput:
                  f"at 1 (give --start {where})")  # fmt: skip
         self.start = {n: float(v) for n, v in given.items()}
         self.bounds = _bounds(bounds) if bounds else None
+        self._files = files
+
+    def run(self, method: str):
+        """The fit: least squares, or the likelihood of the loss (its deviance, and
+        for logistic its accuracy; fitted values on the response's scale)."""
+        import numpy as np
+
+        if self.loss == "squares":
+            return self.model.fit(self.target, self.columns, self.start, weights=self.weights,
+                                  bounds=self.bounds, method=method)  # fmt: skip
+        if self.bounds or method != "auto":
+            raise UsageError(f"--loss {self.loss} is fitted by Newton's method, without bounds",
+                             "leave out --bounds and --method")  # fmt: skip
+        t = self.target
+        if self.loss == "logistic" and not np.isin(t, (0.0, 1.0)).all():
+            raise UsageError("a logistic fit's target is 0 or 1 in every row",
+                             "fit a 0/1 column, e.g. (y > 0.5) ~ a + b*x")  # fmt: skip
+        if self.loss == "poisson" and not (t >= 0).all():
+            raise UsageError("a poisson fit's target is a count ≥ 0 in every row")
+        nll, saturated = self._negative_log_likelihood()
+        data = {**self.columns, "t__": t, "w__": self.weights if self.weights is not None
+                else np.ones_like(t)}  # fmt: skip
+        fit = nll.fit_likelihood(data, self.start)
+        fit.loss = self.loss
+        fit.deviance -= 2.0 * saturated
+        m = self.model.compiled(self.model.outputs).whole(
+            *(self.columns[n] if n in self.columns else dict(zip(fit.names, fit.estimates))[n]
+              for n in self.model.variables))[0]  # fmt: skip
+        m = np.broadcast_to(m, t.shape)
+        fit.fitted = 1.0 / (1.0 + np.exp(-m)) if self.loss == "logistic" else np.exp(m)
+        fit.residuals = t - fit.fitted
+        if self.loss == "logistic":
+            fit.accuracy = float(np.mean((m > 0) == (t == 1.0)))
+        return fit
+
+    def _negative_log_likelihood(self):
+        """The loss as an adcli program of the model (its value m by row), the target
+        (t__) and the weights (w__); and its value at the saturated model, which the
+        deviance is measured from."""
+        import numpy as np
+
+        from .kernels import xlogy
+
+        term = {"logistic": "softplus(m__) - t__*m__", "poisson": "exp(m__) - t__*m__"}[self.loss]
+        shapes = _Shapes(self._files, {"t__": (None,), "w__": (None,)})
+        try:
+            nll = compile(f"m__ = ({self.texts[1]})\nsum(w__*({term}))", shapes)
+        except ParseError:
+            raise UsageError(f"--loss {self.loss} takes a model of one expression",
+                             "write the model as one formula of the columns") from None  # fmt: skip
+        t, w = self.target, self.weights if self.weights is not None else 1.0
+        with np.errstate(all="ignore"):  # xlogy(0, 0) is 0: its log of 0 is not used
+            saturated = 0.0 if self.loss == "logistic" else float(np.sum(w * (t - xlogy(t, t))))
+        return nll, saturated
 
 
 def _bounds(text: str) -> dict[str, tuple[float, float]]:

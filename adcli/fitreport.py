@@ -52,7 +52,10 @@ def as_json(fit: Fit) -> dict[str, Any]:
         "ci95": {n: [json_number(lo), json_number(hi)] for n, (lo, hi) in zip(names, fit.ci95)},
         "cov": [[json_number(v) for v in row] for row in fit.cov],
         "corr": [[json_number(v) for v in row] for row in fit.corr],
+        "loss": fit.loss,
         "rss": json_number(fit.rss),
+        "deviance": json_number(fit.deviance),
+        "accuracy": json_number(fit.accuracy),
         "n": fit.n,
         "dof": fit.dof,
         "sigma": json_number(fit.sigma),
@@ -83,13 +86,21 @@ def _tables(fit: Fit, output: Output, corr: bool) -> None:
         heads = [Column("", style="cyan")] + [Column(n, True) for n in fit.names]
         output.table(heads, lambda num: [[n, *map(num, row)]
                                          for n, row in zip(fit.names, fit.corr)])  # fmt: skip
-    lines = [
-        f"residual sum of squares: {full(fit.rss)}",
-        f"residual standard error: {_g(fit.sigma)} on {fit.dof} degrees of freedom",
-        f"R²: {_g(fit.r2)}",
-        f"{fit.method}: {fit.iterations} Jacobians, {fit.evaluations} evaluations; {verdict(fit)}",
-        *(f"note: {n}" for n in fit.notes),
-    ]
+    if fit.loss == "squares":
+        lines = [
+            f"residual sum of squares: {full(fit.rss)}",
+            f"residual standard error: {_g(fit.sigma)} on {fit.dof} degrees of freedom",
+            f"R²: {_g(fit.r2)}",
+            f"{fit.method}: {fit.iterations} Jacobians, {fit.evaluations} evaluations; "
+            f"{verdict(fit)}",
+        ]
+    else:
+        lines = [f"{fit.loss} likelihood; deviance: {_g(fit.deviance)} on {fit.dof} degrees of "
+                 "freedom (intervals: ±1.96 standard errors)"]  # fmt: skip
+        if math.isfinite(fit.accuracy):
+            lines.append(f"accuracy: {_g(fit.accuracy)}")
+        lines.append(f"newton: {fit.iterations} iterations; {verdict(fit)}")
+    lines += [f"note: {n}" for n in fit.notes]
     output.say("\n".join(lines))
 
 

@@ -143,3 +143,47 @@ def test_a_fit_that_does_not_converge_exits_1_with_its_estimates(run, here):
     r = run("fit", "y ~ exp(w*x*1000)", "--data", "line.csv", "--start", "w=1")
     assert r.code == 1, r
     assert "reason: not converged" in r.err and r.out.strip()
+
+
+def newton_glm(X: np.ndarray, t: np.ndarray, kind: str):
+    """The maximum-likelihood estimate of a logistic or poisson GLM by the book
+    (Newton's iteration), and its standard errors from the analytic Hessian XᵀWX."""
+    beta = np.zeros(X.shape[1])
+    for _ in range(100):
+        eta = X @ beta
+        mu = 1 / (1 + np.exp(-eta)) if kind == "logistic" else np.exp(eta)
+        weight = mu * (1 - mu) if kind == "logistic" else mu
+        hessian = X.T @ (X * weight[:, None])
+        beta = beta + np.linalg.solve(hessian, X.T @ (t - mu))
+    return beta, np.sqrt(np.diag(np.linalg.inv(hessian)))
+
+
+@pytest.mark.parametrize("kind", ["logistic", "poisson"])
+def test_a_likelihood_fit_is_the_maximum_likelihood_estimate(run, here, kind):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=400)
+    if kind == "logistic":
+        t = (rng.uniform(size=400) < 1 / (1 + np.exp(-(0.5 + 1.5 * x)))).astype(float)
+    else:
+        t = rng.poisson(np.exp(0.3 + 0.8 * x)).astype(float)
+    np.savez("glm.npz", x=x, t=t)
+    r = run("fit", "t ~ a + b*x", "--data", "glm.npz", "--loss", kind, "-f", "json")
+    assert r.code == 0, r
+    got = json.loads(r.out)
+    beta, se = newton_glm(np.c_[np.ones(400), x], t, kind)
+    assert [got["params"]["a"], got["params"]["b"]] == pytest.approx(beta, rel=1e-6)
+    assert [got["stderr"]["a"], got["stderr"]["b"]] == pytest.approx(se, rel=1e-6)
+    assert got["loss"] == kind and got["converged"] is True
+    if kind == "logistic":
+        p = 1 / (1 + np.exp(-(beta[0] + beta[1] * x)))
+        deviance = -2 * np.sum(t * np.log(p) + (1 - t) * np.log(1 - p))
+        assert got["deviance"] == pytest.approx(deviance, rel=1e-9)
+        assert got["accuracy"] == pytest.approx(np.mean((p > 0.5) == (t == 1)))
+
+
+def test_likelihood_targets_are_checked(run, here):
+    np.savez("d.npz", x=np.arange(4.0), t=np.array([0, 1, 2, 1.0]))
+    r = run("fit", "t ~ a + b*x", "--data", "d.npz", "--loss", "logistic")
+    assert r.code == 2 and "a logistic fit's target is 0 or 1 in every row" in r.err
+    r = run("fit", "t ~ a + b*x", "--data", "d.npz", "--loss", "cauchy")
+    assert r.code == 2 and "unknown loss 'cauchy'" in r.err
