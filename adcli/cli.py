@@ -790,6 +790,11 @@ def fit(
     corr: Annotated[bool, typer.Option("--corr", help="The correlation of the estimates.")] = False,
     predict: Annotated[bool, typer.Option(
         "--predict", help="The data rows with fitted and residual columns instead.")] = False,
+    plot: Annotated[bool, typer.Option(
+        "--plot", help="Draw the data, the fitted curve and the residuals (one input).")] = False,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", metavar="FILE.png", show_default=False,
+        help="With --plot: write a PNG (needs the plot extra: matplotlib).")] = None,
     loss: Annotated[str, typer.Option(
         "--loss", metavar="LOSS",
         help="squares (least squares); logistic (a 0/1 target, the model its log-odds) "
@@ -812,6 +817,8 @@ def fit(
     if save:
         check_save(save)
     given = FitInput(_read_text(formula), data, start, weights, bounds, _note, loss)
+    if plot or output:
+        given.check_curve()  # before the fit, not after it
     out = Output(format, digits, no_color, spelling=flag)
     result = given.run(method)
     if predict:
@@ -822,8 +829,23 @@ def fit(
     if save:
         _write_text(save, json.dumps(as_json(result), ensure_ascii=False) + "\n")
         _note(f"saved the fit to {save}")
+    if plot or output:
+        _plot_fit(given, result, output, no_color, formula)
     if not result.converged:
         raise typer.Exit(1)
+
+
+def _plot_fit(given, result, output: str | None, no_color: bool, formula: str) -> None:
+    from . import plotting
+
+    name, x, grid, curve = given.curve(result)
+    title = " ~ ".join(given.texts)
+    if output:
+        plotting.png_fit(name, x, given.target, grid, curve, result.residuals, title, output)
+    else:
+        color = sys.stdout.isatty() and not (no_color or os.environ.get("NO_COLOR"))
+        print(plotting.terminal_fit(name, x, given.target, grid, curve, result.residuals,
+                                    color, title))  # fmt: skip
 
 
 @app.command()

@@ -467,6 +467,31 @@ class FitInput:
             fit.accuracy = float(np.mean((m > 0) == (t == 1.0)))
         return fit
 
+    def curve(self, fit, points: int = 200):
+        """The fitted model along its one input column (on the response's scale):
+        ``(name, data x, grid, fitted values on the grid)``; a ``UsageError`` when the
+        model reads several columns or none."""
+        import numpy as np
+
+        self.check_curve()
+        ((name, x),) = self.columns.items()
+        grid = np.linspace(float(np.min(x)), float(np.max(x)), points)
+        values = dict(zip(fit.names, fit.estimates))
+        m = self.model.compiled(self.model.outputs).whole(
+            *(grid if n == name else values[n] for n in self.model.variables))[0]  # fmt: skip
+        m = np.broadcast_to(m, grid.shape)
+        if self.loss == "logistic":
+            m = 1.0 / (1.0 + np.exp(-m))
+        elif self.loss == "poisson":
+            m = np.exp(m)
+        return name, x, grid, m
+
+    def check_curve(self) -> None:
+        """A curve has one input: a model of several columns (or none) cannot be drawn."""
+        if len(self.columns) != 1:
+            reads = ", ".join(self.columns) or "none"
+            raise UsageError(f"--plot draws a model of one input column; this one reads {reads}")
+
     def _negative_log_likelihood(self):
         """The loss as an adcli program of the model (its value m by row), the target
         (t__) and the weights (w__); and its value at the saturated model, which the

@@ -290,3 +290,46 @@ def _save(fig, path: str, plt) -> None:
         raise AdcliError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         plt.close(fig)
+
+
+# --- a fit: the data, the fitted curve, the residuals under them ---------------------------
+
+
+def terminal_fit(name: str, x, y, grid, curve, residuals, color: bool, title: str,
+                 width=None, height=None) -> str:  # fmt: skip
+    """The data as dots and the fitted curve above; the residuals below, about 0."""
+    plt = _plotext()
+    plt.subplots(2, 1)
+    plt.subplot(1, 1)  # plotext's calls draw into the subplot chosen last
+    plt.scatter(list(x), list(y), marker="dot", label="data", color="blue+")
+    plt.plot(list(grid), list(curve), marker="braille", label="fit", color="orange+")
+    plt.title(title)
+    plt.subplot(2, 1)
+    plt.scatter(list(x), list(residuals), marker="dot", color="blue+")
+    plt.hline(0.0, "gray")
+    plt.title("residuals")
+    plt.xlabel(name)
+    plt.main()  # back to the whole figure, which the size, theme and build are for
+    columns, lines = _size(width, height)
+    plt.plotsize(columns, max(lines, 24))
+    plt.theme("pro" if color else "clear")
+    text = plt.build()
+    return text if color else plt.uncolorize(text)
+
+
+def png_fit(name: str, x, y, grid, curve, residuals, title: str, path: str) -> None:
+    plt = _pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), dpi=120, sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 1]})  # fmt: skip
+    top.plot(x, y, ".", color="C0", label="data")
+    top.plot(grid, curve, "-", color="C1", lw=1.8, label="fit")
+    top.set_title(title)
+    top.grid(alpha=0.3)
+    top.legend()
+    bottom.plot(x, residuals, ".", color="C0")
+    bottom.axhline(0.0, color="0.5", lw=0.8)
+    bottom.set_ylabel("residual")
+    bottom.set_xlabel(name)
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path, plt)

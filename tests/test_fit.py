@@ -187,3 +187,15 @@ def test_likelihood_targets_are_checked(run, here):
     assert r.code == 2 and "a logistic fit's target is 0 or 1 in every row" in r.err
     r = run("fit", "t ~ a + b*x", "--data", "d.npz", "--loss", "cauchy")
     assert r.code == 2 and "unknown loss 'cauchy'" in r.err
+
+
+def test_plot_draws_the_data_the_curve_and_the_residuals(run, here):
+    r = run("fit", "y ~ w*x + b", "--data", "line.csv", "--plot")
+    assert r.code == 0, r
+    assert "y ~ w*x + b" in r.out and "residuals" in r.out and "fit" in r.out
+    png = run("fit", "y ~ w*x + b", "--data", "line.csv", "-o", "fit.png")
+    assert png.code == 0 and (here / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    np.savez("two.npz", x=X, z=X**2, y=Y)
+    two = run("fit", "y ~ a*x + c*z", "--data", "two.npz", "--plot")
+    assert two.code == 2 and "--plot draws a model of one input column" in two.err
+    assert two.out == ""  # said before the fit, not after it
