@@ -252,7 +252,7 @@ def _check_file(path: str) -> None:
 
 
 def _text_file(path: str) -> _Source:
-    return _csv(path, _file_text(path))
+    return _csv(path, _file_text(path), path)
 
 
 def _file_text(path: str) -> str:
@@ -282,8 +282,9 @@ def _stdin_text(stdin: TextIO) -> str:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _csv(label: str, text: str) -> _Source:
-    """The header now (names, separator); the rows when ``read`` is called."""
+def _csv(label: str, text: str, path: str | None = None) -> _Source:
+    """The header now (names, separator); the rows when ``read`` is called (``path``:
+    a file numpy may read again itself)."""
     number, header, body = _first_line(text, label)
     layout = _Layout(_separator(header), ())
     try:
@@ -300,7 +301,7 @@ def _csv(label: str, text: str) -> _Source:
 
     def read(keep: list[str]) -> dict[str, np.ndarray]:
         at = [_column(fields, name, label) for name in keep]
-        table = _fast(body, layout.separator, len(fields), at)
+        table = _fast(body, layout.separator, len(fields), at, (path, number) if path else None)
         if table is None:
             table = _exact(body, number + 1, layout, fields, at, label)
         return dict(zip(keep, table))
@@ -329,32 +330,45 @@ def _column(fields: list[str], name: str, label: str) -> int:
     return fields.index(name)
 
 
-def _fast(body: str, separator: str | None, width: int, at: list[int]) -> list[np.ndarray] | None:
+def _fast(body: str, separator: str | None, width: int, at: list[int],
+          file: tuple[str, int] | None = None) -> list[np.ndarray] | None:  # fmt: skip
     """The columns ``at`` by numpy's C parser, or None where it cannot be trusted to
     read the file as ``_exact`` would: quotes, comments, blank or ragged lines, and
-    non-ASCII space between columns (``str.split`` splits there; numpy does not)."""
+    non-ASCII space between columns (``str.split`` splits there; numpy does not).
+    ``file`` (its path, and the header's line number) lets numpy read a file itself."""
     if '"' in body or "#" in body or (separator is None and not body.isascii()):
         return None
     if separator == ";":
-        body = body.replace(",", ".")  # the decimal comma, as _decimal_comma_number reads it
-    lines = body.removesuffix("\n").split("\n") if body else []
-    if separator is None:
-        widths, fit = set(map(len, map(str.split, lines))), width
+        body, file = body.replace(",", "."), None  # the decimal comma, as _exact reads it
+    rows = body.removesuffix("\n").count("\n") + 1 if body else 0
+    # Where most columns are used, numpy reads them all, and itself refuses a line of
+    # another width; else only the used ones are parsed, the widths checked here first.
+    whole = width <= 2 * len(at)
+    from_file = bool(whole and file and rows and at)
+    if from_file:  # numpy reads the rows from the file: no list of a million lines made
+        source, skip = file[0], file[1]
     else:
-        widths, fit = set(map(str.count, lines, repeat(separator))), width - 1
-    if widths - {fit}:  # a blank line (handled by _exact) or a ragged one (worded there)
-        return None
-    if not at or not lines:
-        return [np.empty(0) for _ in at]
+        lines = body.removesuffix("\n").split("\n") if body else []
+        if not at or not lines:
+            return None if _widths_differ(lines, separator, width) else [np.empty(0) for _ in at]
+        if not whole and _widths_differ(lines, separator, width):
+            return None
+        source, skip = lines, 0
     try:
-        table = np.loadtxt(
-            lines, np.float64, comments=None, delimiter=separator, usecols=at, ndmin=2
-        )
+        table = np.loadtxt(source, np.float64, comments=None, delimiter=separator,
+                           skiprows=skip, usecols=None if whole else at, ndmin=2)  # fmt: skip
     except ValueError:
-        return None
-    if len(table) != len(lines):
-        return None
-    return [np.ascontiguousarray(table[:, j]) for j in range(len(at))]
+        return None  # a ragged line, a cell that is no number: _exact words it
+    if len(table) != rows or table.shape[1] != (width if whole else len(at)):
+        return None  # a blank line, which _exact reads as _exact does
+    return [np.ascontiguousarray(table[:, j if not whole else at[j]]) for j in range(len(at))]
+
+
+def _widths_differ(lines: list[str], separator: str | None, width: int) -> bool:
+    """Whether a line has another number of fields than the header (or is blank)."""
+    if separator is None:
+        return bool(set(map(len, map(str.split, lines))) - {width})
+    return bool(set(map(str.count, lines, repeat(separator))) - {width - 1})
 
 
 def _exact(

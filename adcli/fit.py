@@ -20,7 +20,11 @@ from .errors import UsageError
 
 METHODS = ("auto", "lm", "trf")
 TOLERANCE = 2.220446049250313e-16  # MINPACK's smallest: machine epsilon
+# For many rows a relative change of 1e-12 in the cost is far below what the data can
+# tell, and the last iterations to machine epsilon cost as much as the fit
+LARGE_TOLERANCE = 1e-12
 MAX_EVALUATIONS = 20000  # per solver run; NIST's hardest problems take a few hundred
+SMALL = 10**5  # rows × parameters below which auto also runs trf (milliseconds there)
 
 
 def split(text: str) -> tuple[str, str]:
@@ -93,14 +97,31 @@ def least_squares(
     if weights is not None and not (np.isfinite(root_w).all() and (root_w >= 0).all()):
         raise UsageError("weights must be finite numbers ≥ 0")
 
+    last: list = [None, None]  # the model at the x last asked: residuals and Jacobian want both
+
+    def at(x: np.ndarray) -> tuple:
+        key = x.tobytes()
+        if last[0] != key:
+            last[0], last[1] = key, model(x)
+        return last[1]
+
     def residuals(x: np.ndarray) -> np.ndarray:
-        m, _ = model(x)
-        return root_w * (target - np.broadcast_to(m, target.shape))
+        m, _ = at(x)
+        r = target - np.broadcast_to(m, target.shape)
+        return r if weights is None else root_w * r
+
+    def jacobian_t(x: np.ndarray) -> np.ndarray:
+        """Jᵀ, a row per parameter: MINPACK's own layout (no copy on its way in)."""
+        _, dm = at(x)
+        Jt = np.empty((p, n))  # a new one each time: a solver may keep the last
+        for i, d in enumerate(dm):
+            np.negative(np.broadcast_to(d, target.shape), out=Jt[i])
+            if weights is not None:
+                Jt[i] *= root_w
+        return Jt
 
     def jacobian(x: np.ndarray) -> np.ndarray:
-        _, dm = model(x)
-        columns = [np.broadcast_to(d, target.shape) for d in dm]
-        return -root_w[:, None] * np.column_stack(columns) if columns else np.zeros((n, 0))
+        return jacobian_t(x).T
 
     lower, upper = bounds if bounds is not None else ([-np.inf] * p, [np.inf] * p)
     bounded = any(math.isfinite(v) for v in (*lower, *upper))
@@ -109,14 +130,20 @@ def least_squares(
             "lm takes no bounds", "leave out {method=lm}: trf keeps the bounds", options=True
         )
     x0 = np.clip(np.asarray(start, dtype=np.float64), lower, upper)
-    tries = ["trf"] if bounded else ["lm", "trf"] if method == "auto" else [method]
+    # auto: lm, and trf beside it where a run costs little (or where lm failed), since
+    # each stops short where the other does not (BoxBOD from its first start needs
+    # trf); the better of the two is polished by lm
+    tries = ["trf"] if bounded else [method] if method != "auto" else ["lm"]
     runs = []
     with np.errstate(all="ignore"):
+        tol = TOLERANCE if n * p <= SMALL else LARGE_TOLERANCE
         for kind in tries:
-            runs.append(_solve(optimize, residuals, jacobian, x0, kind, (lower, upper)))
+            runs.append(_solve(optimize, residuals, jacobian_t, x0, kind, (lower, upper), tol))
+        if method == "auto" and not bounded and (n * p <= SMALL or not runs[0].success):
+            runs.append(_solve(optimize, residuals, jacobian_t, x0, "trf", (lower, upper), tol))
         best = min(runs, key=lambda r: r.cost if math.isfinite(r.cost) else math.inf)
-        if not bounded and method == "auto":  # polish: lm from the better of the two
-            polished = _solve(optimize, residuals, jacobian, best.x, "lm", (lower, upper))
+        if not bounded and method == "auto" and best.method == "trf":
+            polished = _solve(optimize, residuals, jacobian_t, best.x, "lm", (lower, upper), tol)
             polished.nfev += best.nfev
             polished.njev = (polished.njev or 0) + (best.njev or 0)
             if polished.cost <= best.cost:
@@ -135,22 +162,39 @@ def least_squares(
     return fit
 
 
-def _solve(optimize: Any, residuals, jacobian, x0, kind: str, bounds) -> Any:
-    """One SciPy run; a run that fails on its own (a start where the model is not
-    finite) is a failed result, not an exception."""
+def _solve(optimize: Any, residuals, jacobian_t, x0, kind: str, bounds, tol: float) -> Any:
+    """One SciPy run: ``lm`` by MINPACK's own driver (``leastsq``, as ``curve_fit``
+    calls it: Jᵀ goes in as it is, scaled by its columns like ``x_scale="jac"``),
+    ``trf`` by ``least_squares``. A run that fails on its own (a start where the model
+    is not finite) is a failed result, not an exception."""
     import numpy as np
 
     try:
-        result = optimize.least_squares(
-            residuals, x0, jac=jacobian, method=kind, x_scale="jac",
-            ftol=TOLERANCE, xtol=TOLERANCE, gtol=TOLERANCE, max_nfev=MAX_EVALUATIONS,
-            **({} if kind == "lm" else {"bounds": bounds}),
-        )  # fmt: skip
+        if kind == "lm":
+            x, _, info, message, status = optimize.leastsq(
+                residuals, x0, Dfun=jacobian_t, col_deriv=True, full_output=True,
+                ftol=tol, xtol=tol, gtol=tol, maxfev=MAX_EVALUATIONS,
+            )  # fmt: skip
+            result = optimize.OptimizeResult(
+                x=x, cost=0.5 * float(info["fvec"] @ info["fvec"]), success=status in (1, 2, 3, 4),
+                status=_LEASTSQ_STATUS.get(status, -1), message=message, nfev=info["nfev"],
+                njev=info.get("njev", 0),
+            )  # fmt: skip
+        else:
+            result = optimize.least_squares(
+                residuals, x0, jac=lambda x: jacobian_t(x).T, method=kind, x_scale="jac",
+                ftol=tol, xtol=tol, gtol=tol, max_nfev=MAX_EVALUATIONS, bounds=bounds,
+            )  # fmt: skip
     except (ValueError, np.linalg.LinAlgError) as error:
         result = optimize.OptimizeResult(x=x0, cost=math.inf, success=False, status=-1,
                                          message=str(error), nfev=0, njev=0)  # fmt: skip
     result.method = kind
     return result
+
+
+# MINPACK's info (leastsq's ier) as least_squares' status: 1 the value (ftol), 2 the
+# step (xtol), 3 both, 4 the gradient (gtol); 5 too many evaluations
+_LEASTSQ_STATUS = {1: 2, 2: 3, 3: 4, 4: 1, 5: 0}
 
 
 def _reason(result: Any) -> str:
@@ -167,7 +211,7 @@ def _statistics(fit: Fit, x, r, J, root_w, target) -> None:
     """Standard errors from s²(JᵀJ)⁻¹ (as NIST certifies them), t values, 95 %
     intervals from the t distribution, RSS, σ, R², and the correlations."""
     import numpy as np
-    from scipy import stats
+    from scipy import special  # its t quantile, without scipy.stats' import (0.5 s)
 
     n, p = J.shape
     fit.n, fit.dof = n, n - p
@@ -180,8 +224,10 @@ def _statistics(fit: Fit, x, r, J, root_w, target) -> None:
     fit.r2 = 1.0 - fit.rss / total if total > 0 else math.nan
     if p == 0:
         return
-    # (JᵀJ)⁻¹ from the SVD of J: no normal equations, whose condition is the square
-    _, s, vt = np.linalg.svd(J, full_matrices=False)
+    # (JᵀJ)⁻¹ from the SVD: no normal equations, whose condition is the square. For a
+    # tall J the SVD of QR's small R (the same singular values and V) costs less.
+    R = np.linalg.qr(J, mode="r") if n > 4 * p else J
+    _, s, vt = np.linalg.svd(R, full_matrices=False)
     tiny = s[0] * max(n, p) * np.finfo(float).eps if s.size else 0.0
     inverse = (vt.T / np.where(s > tiny, s, np.inf) ** 2) @ vt
     cov = inverse * (fit.sigma**2 if fit.dof > 0 else math.nan)
@@ -192,7 +238,7 @@ def _statistics(fit: Fit, x, r, J, root_w, target) -> None:
         corr = cov / np.outer(se, se)
     fit.corr = corr.tolist()
     fit.tvalues = (x / se).tolist()
-    quantile = stats.t.ppf(0.975, fit.dof) if fit.dof > 0 else math.nan
+    quantile = special.stdtrit(fit.dof, 0.975) if fit.dof > 0 else math.nan
     fit.ci95 = [(float(v - quantile * e), float(v + quantile * e)) for v, e in zip(x, se)]
     if (s <= tiny).any():
         fit.notes.append("the parameters are not separately identifiable here: JᵀJ is singular")

@@ -466,3 +466,29 @@ def test_the_command_line_does_not_load_this_module():
     code = "import adcli, adcli.cli, sys; print('adcli.data' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("name, text", [
+    ("plain.csv", "x,y\n1,2\n3.5,-4e3\n"),
+    ("crlf.csv", "x,y\r\n1,2\r\n3.5,-4e3\r\n"),
+    ("bom.csv", "\ufeffx,y\n1,2\n3.5,-4e3"),
+    ("late.csv", "# made by hand\n\n# columns:\nx,y\n1,2\n3.5,-4e3\n"),
+    ("spaces.txt", "x y\n1 2\n3.5   -4e3\n"),
+    ("tabs.tsv", "x\ty\n1\t2\n3.5\t-4e3\n"),
+])  # fmt: skip
+def test_numpy_reading_the_file_itself_reads_what_the_lines_say(tmp_path, name, text):
+    """Where every column is used, numpy reads a plain file from disk, skipping the
+    lines up to the header: the same numbers as from the text, however it is laid out."""
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8"))
+    gz = tmp_path / (name + ".gz")
+    gz.write_bytes(gzip.compress(text.encode("utf-8")))
+    for file in (path, gz):
+        data = load([str(file)], ["x", "y"])
+        assert data["x"].tolist() == [1.0, 3.5] and data["y"].tolist() == [2.0, -4000.0]
+
+
+def test_a_blank_line_among_the_rows_is_read_as_the_exact_reader_reads_it(tmp_path):
+    path = tmp_path / "gap.csv"
+    path.write_text("x,y\n1,2\n\n3,4\n")
+    assert load([str(path)], ["x", "y"])["x"].tolist() == [1.0, 3.0]
