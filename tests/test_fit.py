@@ -199,3 +199,10 @@ def test_plot_draws_the_data_the_curve_and_the_residuals(run, here):
     two = run("fit", "y ~ a*x + c*z", "--data", "two.npz", "--plot")
     assert two.code == 2 and "--plot draws a model of one input column" in two.err
     assert two.out == ""  # said before the fit, not after it
+
+
+def test_parameters_that_are_not_separately_identifiable_are_named(run, here):
+    r = run("fit", "y ~ a*b*x + c", "--data", "line.csv", "--start", "a=1,b=2,c=0")
+    assert "note: a and b are not separately identifiable: correlation 1.00000" in r.err
+    fine = run("fit", "y ~ w*x + b", "--data", "line.csv")
+    assert "identifiable" not in fine.err
