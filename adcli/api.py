@@ -499,12 +499,9 @@ class Expression:
         columns) that make this model closest to ``target`` row by row, from
         ``start`` (1 for a parameter it leaves out), within ``bounds``. Returns a
         ``fit.Fit`` with the estimates, their standard errors and the rest."""
-        import numpy as np
-
-        from .autodiff import tangents_of
         from .fit import least_squares
 
-        output = self.single_output("fit")
+        self.single_output("fit")
         for name in data:
             if name not in self.graph.variables:
                 raise not_a_variable(name, self.variables, CONSTANTS)
@@ -521,7 +518,21 @@ class Expression:
             if name not in params:
                 raise BindingError(f"{name} is given bounds but is not a parameter",
                                    "the parameters are " + ", ".join(params))  # fmt: skip
+        model = self.row_model(data, params)
+        lower = [(bounds or {}).get(n, (-math.inf, math.inf))[0] for n in params]
+        upper = [(bounds or {}).get(n, (-math.inf, math.inf))[1] for n in params]
+        return least_squares(model, target, params, [start.get(n, 1.0) for n in params],
+                             weights=weights, bounds=(lower, upper), method=method)  # fmt: skip
+
+    def row_model(self, data: dict[str, Any], params: Sequence[str]):
+        """``model(x)``: this model's values by row at the parameters ``x``, and its
+        derivative by each (the forward tangents), over the ``data`` columns."""
+        import numpy as np
+
+        from .autodiff import tangents_of
+
         g = self.graph
+        output = self.single_output("fit")
         slopes = [tangents_of(self.tangents(p), g, [output])[0] for p in params]
         compiled = self.compiled([output, *slopes])
         columns = {n: np.asarray(v, dtype=np.float64) for n, v in data.items()}
@@ -536,10 +547,7 @@ class Expression:
             m, *dm = compiled.whole(*args) if not g.numbers else compiled.scalar(*args)
             return m, dm
 
-        lower = [(bounds or {}).get(n, (-math.inf, math.inf))[0] for n in params]
-        upper = [(bounds or {}).get(n, (-math.inf, math.inf))[1] for n in params]
-        return least_squares(model, target, params, [start.get(n, 1.0) for n in params],
-                             weights=weights, bounds=(lower, upper), method=method)  # fmt: skip
+        return model
 
     def fit_likelihood(self, data: dict[str, Any], start: dict[str, float] | None = None):
         """Minimise this expression, a negative log-likelihood over the ``data``

@@ -391,11 +391,11 @@ class FitInput:
         import numpy as np
 
         from .data import Files
-        from .fit import LIKELIHOODS, split
+        from .fit import LIKELIHOODS, ROBUST, split
 
-        if loss != "squares" and loss not in LIKELIHOODS:
-            raise UsageError(f"unknown loss {loss!r}",
-                             "choose one of: squares, " + ", ".join(LIKELIHOODS))  # fmt: skip
+        if loss != "squares" and loss not in LIKELIHOODS + ROBUST:
+            known = ", ".join(("squares", *LIKELIHOODS, *ROBUST))
+            raise UsageError(f"unknown loss {loss!r}", f"choose one of: {known}")
         self.loss = loss
         target_text, model_text = split(text)
         self.texts = (target_text, model_text)
@@ -442,6 +442,8 @@ class FitInput:
         if self.loss == "squares":
             return self.model.fit(self.target, self.columns, self.start, weights=self.weights,
                                   bounds=self.bounds, method=method)  # fmt: skip
+        if self.loss in ("huber", "absolute"):
+            return self._robust(method)
         if self.bounds or method != "auto":
             raise UsageError(f"--loss {self.loss} is fitted by Newton's method, without bounds",
                              "leave out --bounds and --method")  # fmt: skip
@@ -485,6 +487,85 @@ class FitInput:
         elif self.loss == "poisson":
             m = np.exp(m)
         return name, x, grid, m
+
+    def _robust(self, method: str):
+        """Huber's M-estimate, Newton's method on its exact gradient and Hessian from
+        the least-squares fit (its scale 1.345 times the residuals' robust σ); or the
+        least absolute deviations, by iteratively reweighted least squares."""
+        from .fit import HUBER_K, huber_statistics, robust_scale
+
+        if self.weights is not None:
+            raise UsageError(f"--loss {self.loss} takes no --weights", "leave out --weights")
+        squares = self.model.fit(self.target, self.columns, self.start, bounds=self.bounds,
+                                 method=method)  # fmt: skip
+        start = dict(zip(squares.names, squares.estimates))
+        sigma = robust_scale(squares.residuals)
+        if self.loss == "absolute":
+            return self._least_absolute(start, sigma, method)
+        delta = HUBER_K * sigma if sigma > 0 else HUBER_K * max(squares.sigma, 1e-300)
+        r = "(t__ - m__)"
+        term = f"where(abs({r}) <= {delta!r}, 0.5*{r}**2, {delta!r}*(abs({r}) - {0.5 * delta!r}))"
+        shapes = _Shapes(self._files, {"t__": (None,)})
+        try:
+            loss = compile(f"m__ = ({self.texts[1]})\nsum({term})", shapes)
+        except ParseError:
+            raise UsageError("--loss huber takes a model of one expression",
+                             "write the model as one formula of the columns") from None  # fmt: skip
+        fit = loss.fit_likelihood({**self.columns, "t__": self.target}, start)
+        fit.loss = "huber"
+        fit.deviance = math.nan
+        fitted, J = self._rows(fit)
+        fit.fitted, fit.residuals = fitted, self.target - fitted
+        fit.rss = float(fit.residuals @ fit.residuals)
+        huber_statistics(fit, J, fit.residuals, delta)
+        fit.notes.append(f"Huber's scale: {delta:.6g} (1.345 × the residuals' robust σ)")
+        return fit
+
+    def _least_absolute(self, start: dict, sigma: float, method: str):
+        """Σ|tᵢ − mᵢ| by weighted least squares, each row weighted by 1/|its residual|,
+        until the sum stops falling (its derivative has no Hessian to take)."""
+        import numpy as np
+
+        floor = 1e-12 * (sigma or 1.0)  # a residual at 0 gets this, not an infinite weight
+        fit, total = None, math.inf
+        for _ in range(200):
+            r = self.target - (fit.fitted if fit else self._rows_at(start))
+            weights = 1.0 / np.maximum(np.abs(r), floor)
+            fit = self.model.fit(self.target, self.columns, start, weights=weights,
+                                 method=method)  # fmt: skip
+            start = dict(zip(fit.names, fit.estimates))
+            new = float(np.sum(np.abs(self.target - fit.fitted)))
+            if total - new <= 1e-13 * max(new, 1.0):
+                break
+            total = new
+        fit.loss = "absolute"
+        fit.residuals = self.target - fit.fitted
+        fit.rss = float(np.sum(fit.residuals**2))
+        fit.deviance = float(np.sum(np.abs(fit.residuals)))
+        p = len(fit.names)
+        fit.stderr = [math.nan] * p
+        fit.tvalues, fit.ci95 = [math.nan] * p, [(math.nan, math.nan)] * p
+        fit.cov = fit.corr = [[math.nan] * p for _ in range(p)]
+        fit.notes = ["no standard errors for least absolute deviations: the loss has no "
+                     "Hessian (use --loss huber for a robust fit with them)"]  # fmt: skip
+        return fit
+
+    def _rows(self, fit):
+        """The model by row at a fit's estimates, and its Jacobian (one column each)."""
+        import numpy as np
+
+        model = self.model.row_model(self.columns, fit.names)
+        m, dm = model(fit.estimates)
+        n = len(self.target)
+        return (np.broadcast_to(m, (n,)).copy(),
+                np.column_stack([np.broadcast_to(d, (n,)) for d in dm]))  # fmt: skip
+
+    def _rows_at(self, values: dict):
+        import numpy as np
+
+        names = list(values)
+        m, _ = self.model.row_model(self.columns, names)([values[n] for n in names])
+        return np.broadcast_to(m, self.target.shape)
 
     def check_curve(self) -> None:
         """A curve has one input: a model of several columns (or none) cannot be drawn."""

@@ -94,6 +94,10 @@ def _tables(fit: Fit, output: Output, corr: bool) -> None:
             f"{fit.method}: {fit.iterations} Jacobians, {fit.evaluations} evaluations; "
             f"{verdict(fit)}",
         ]
+    elif fit.loss in ("huber", "absolute"):
+        what = "Huber's loss" if fit.loss == "huber" else "the sum of absolute residuals"
+        lines = [f"{what}, robust to outliers; residual sum of squares: {full(fit.rss)}",
+                 f"{fit.method}: {verdict(fit)}"]  # fmt: skip
     else:
         lines = [f"{fit.loss} likelihood; deviance: {_g(fit.deviance)} on {fit.dof} degrees of "
                  "freedom (intervals: ±1.96 standard errors)"]  # fmt: skip

@@ -206,3 +206,62 @@ def test_parameters_that_are_not_separately_identifiable_are_named(run, here):
     assert "note: a and b are not separately identifiable: correlation 1.00000" in r.err
     fine = run("fit", "y ~ w*x + b", "--data", "line.csv")
     assert "identifiable" not in fine.err
+
+
+@pytest.fixture
+def outliers(here):
+    rng = np.random.default_rng(4)
+    x = np.linspace(0, 10, 200)
+    y = 2 * x + 1 + rng.normal(scale=0.5, size=200)
+    y[::20] += 30  # one row in twenty far off
+    np.savez("outliers.npz", x=x, y=y)
+    return x, y
+
+
+def test_huber_is_the_m_estimate_with_hubers_standard_errors(run, outliers):
+    from scipy import optimize
+
+    x, y = outliers
+    r = run("fit", "y ~ a*x + b", "--data", "outliers.npz", "--loss", "huber", "-f", "json")
+    assert r.code == 0, r
+    got = json.loads(r.out)
+    a, b = got["params"]["a"], got["params"]["b"]
+    assert (a, b) == pytest.approx((2.0, 1.0), abs=0.1)  # the outliers do not pull it
+    # independently: the scale from the least-squares residuals, then Huber's loss
+    ls = np.polyfit(x, y, 1)
+    res = y - np.polyval(ls, x)
+    delta = 1.345 * 1.4826 * np.median(np.abs(res - np.median(res)))
+
+    def huber(p):
+        e = y - (p[0] * x + p[1])
+        return np.sum(np.where(np.abs(e) <= delta, 0.5 * e**2, delta * (np.abs(e) - delta / 2)))
+
+    want = optimize.minimize(huber, ls, method="Nelder-Mead",
+                             options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000}).x  # fmt: skip
+    assert (a, b) == pytest.approx(tuple(want), rel=1e-7)
+    e = y - (a * x + b)
+    psi, slope = np.clip(e, -delta, delta), (np.abs(e) <= delta).astype(float)
+    K = 1 + 2 / 200 * slope.var() / slope.mean() ** 2
+    J = np.c_[x, np.ones(200)]
+    cov = K**2 * (psi @ psi) / 198 / slope.mean() ** 2 * np.linalg.inv(J.T @ J)
+    assert [got["stderr"]["a"], got["stderr"]["b"]] == pytest.approx(
+        np.sqrt(np.diag(cov)), rel=1e-6
+    )
+
+
+def test_absolute_is_the_least_absolute_deviations_line(run, outliers):
+    from scipy import optimize
+
+    x, y = outliers
+    r = run("fit", "y ~ a*x + b", "--data", "outliers.npz", "--loss", "absolute", "-f", "json")
+    got = json.loads(r.out)
+    n = len(x)  # the L1 line as a linear program: min Σ(u + v), a·x + b + u − v = y
+    c = np.r_[0, 0, np.ones(2 * n)]
+    A = np.c_[x, np.ones(n), np.eye(n), -np.eye(n)]
+    bounds = [(None, None)] * 2 + [(0, None)] * (2 * n)
+    lp = optimize.linprog(c, A_eq=A, b_eq=y, bounds=bounds, method="highs")
+    a, b = lp.x[:2]
+    assert np.sum(np.abs(y - got["params"]["a"] * x - got["params"]["b"])) == pytest.approx(
+        lp.fun, rel=1e-9)  # fmt: skip
+    assert (got["params"]["a"], got["params"]["b"]) == pytest.approx((a, b), abs=1e-4)
+    assert "no standard errors for least absolute deviations" in r.err or got["notes"]
