@@ -236,8 +236,8 @@ def test_huber_is_the_m_estimate_with_hubers_standard_errors(run, outliers):
         e = y - (p[0] * x + p[1])
         return np.sum(np.where(np.abs(e) <= delta, 0.5 * e**2, delta * (np.abs(e) - delta / 2)))
 
-    want = optimize.minimize(huber, ls, method="Nelder-Mead",
-                             options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000}).x  # fmt: skip
+    tight = {"xatol": 1e-12, "fatol": 1e-14, "maxiter": 20000}
+    want = optimize.minimize(huber, ls, method="Nelder-Mead", options=tight).x
     assert (a, b) == pytest.approx(tuple(want), rel=1e-7)
     e = y - (a * x + b)
     psi, slope = np.clip(e, -delta, delta), (np.abs(e) <= delta).astype(float)
