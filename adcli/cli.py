@@ -797,8 +797,10 @@ def fit(
         help="With --plot: write a PNG (needs the plot extra: matplotlib).")] = None,
     loss: Annotated[str, typer.Option(
         "--loss", metavar="LOSS",
-        help="squares (least squares); logistic (a 0/1 target, the model its log-odds) "
-             "or poisson (a count, the model its log-rate), by maximum likelihood.")] = "squares",
+        help="squares (least squares); huber or absolute (robust); logistic (a 0/1 target, "
+             "the model its log-odds), poisson (a count, the model its log-rate) or softmax "
+             "(class labels, the model a comma list of logits), by maximum likelihood.")
+    ] = "squares",
     save: Save = None, format: Format = None, digits: Digits = 6, no_color: NoColor = False,
 ) -> None:  # fmt: skip
     """Fit a model's parameters to data by least squares on its exact Jacobian, or by

@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import NamedTuple, TextIO
+from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
@@ -84,6 +84,7 @@ class _Source(NamedTuple):
     names: list[str]
     read: Callable[[list[str]], dict[str, np.ndarray]]
     vectors: bool = True
+    words: Callable[[str], list[str]] | None = None  # a column as its cells' text
 
 
 class Files:
@@ -119,6 +120,14 @@ class Files:
     def shapes(self) -> Mapping[str, tuple]:
         """The shapes as a mapping for ``adcli.compile``, asked name by name."""
         return _Shapes(self)
+
+    def words(self, name: str) -> list[str] | None:
+        """A column's cells as text (class labels may be words), or None where its
+        file holds arrays, not text."""
+        for source in self.sources:
+            if name in source.names and source.words is not None:
+                return source.words(name)
+        return None
 
     def load(self, used: Collection[str] | None = None) -> Data:
         """The columns ``used`` (None: all), merged; two files with a used column of the
@@ -306,7 +315,11 @@ def _csv(label: str, text: str, path: str | None = None) -> _Source:
             table = _exact(body, number + 1, layout, fields, at, label)
         return dict(zip(keep, table))
 
-    return _Source(label, fields, read)
+    def words(name: str) -> list[str]:
+        at = [_column(fields, name, label)]
+        return _exact(body, number + 1, layout, fields, at, label, convert=str.strip)[0]
+
+    return _Source(label, fields, read, words=words)
 
 
 def _first_line(text: str, label: str) -> tuple[int, str, str]:
@@ -372,12 +385,17 @@ def _widths_differ(lines: list[str], separator: str | None, width: int) -> bool:
 
 
 def _exact(
-    body: str, first: int, layout: _Layout, header: list[str], at: list[int], label: str
-) -> list[np.ndarray]:
+    body: str, first: int, layout: _Layout, header: list[str], at: list[int], label: str,
+    convert: Callable[[str], Any] | None = None,
+) -> list[Any]:  # fmt: skip
     """The columns ``at``, line by line as ``streams.py`` reads point lines; the
     first bad line raises, with its number. A plain line (no quote, no comment) is
-    split here and its fields not stripped: ``float`` ignores the spaces."""
-    separator, convert = layout.separator, _comma_float if layout.separator == ";" else float
+    split here and its fields not stripped: ``float`` ignores the spaces. With
+    ``convert`` (``str.strip``: the cells' text), lists of what it makes of them."""
+    separator = layout.separator
+    number_of = _comma_float if separator == ";" else float
+    text = convert is not None
+    convert = convert or number_of
     values: list[list[float]] = [[] for _ in at]
     wanted = list(zip(at, values))
     width = len(header)
@@ -401,7 +419,7 @@ def _exact(
                 column.append(convert(fields[k]))
         except ValueError:
             raise _bad_cell(f"line {number} of {label}", fields, header, at, convert) from None
-    return [np.array(v, dtype=np.float64) for v in values]
+    return values if text else [np.array(v, dtype=np.float64) for v in values]
 
 
 def _comma_float(text: str) -> float:

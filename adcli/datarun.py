@@ -393,14 +393,17 @@ class FitInput:
         from .data import Files
         from .fit import LIKELIHOODS, ROBUST, split
 
-        if loss != "squares" and loss not in LIKELIHOODS + ROBUST:
-            known = ", ".join(("squares", *LIKELIHOODS, *ROBUST))
+        if loss != "squares" and loss not in (*LIKELIHOODS, *ROBUST, "softmax"):
+            known = ", ".join(("squares", *LIKELIHOODS, *ROBUST, "softmax"))
             raise UsageError(f"unknown loss {loss!r}", f"choose one of: {known}")
         self.loss = loss
         target_text, model_text = split(text)
         self.texts = (target_text, model_text)
         files = Files(data)
         self.model = compile(model_text, files.shapes)
+        self.classes: list[str] = []
+        if loss == "softmax":  # the target holds class labels, which may be words
+            target_text = self._labels(target_text, files)
         target = compile(target_text, files.shapes)
         outside = [n for n in target.variables if files.shape(n) is None]
         if outside:
@@ -418,6 +421,8 @@ class FitInput:
         self.shown = {n: loaded[n] for n in [*target.variables, *self.columns] if n in loaded}
         values = target.compiled(target.outputs).whole(*(loaded[n] for n in target.variables))
         self.target = np.broadcast_to(values[0], (loaded.rows,))
+        if loss == "softmax":
+            self.target = self._class_indices
         self.weights = loaded[weights] if weights else None
         self.params = [n for n in self.model.variables if n not in loaded]
         given = values_of(start or [], self.params)
@@ -434,6 +439,29 @@ class FitInput:
         self.bounds = _bounds(bounds) if bounds else None
         self._files = files
 
+    def _labels(self, column: str, files) -> str:
+        """A softmax fit's target: one column of class labels, numbers or words, mapped
+        to 0, 1, … in sorted order (numbers by value). The column read as numbers is
+        then the model's only reader of it, so the target is read as 0 (a placeholder)."""
+        import numpy as np
+
+        if files.shape(column) is None:
+            raise UsageError(f"--loss softmax takes a column of class labels as its target, "
+                             f"and no --data file has {column!r}",
+                             f"the data has {', '.join(files.names)}")  # fmt: skip
+        words = files.words(column)
+        if words is None:
+            words = [repr(float(v)) for v in files.load([column])[column]]
+        try:
+            numbers = {w: float(w) for w in set(words)}
+            ordered = sorted(numbers, key=numbers.get)
+        except ValueError:
+            ordered = sorted(set(words))
+        self.classes = ordered
+        index = {w: i for i, w in enumerate(ordered)}
+        self._class_indices = np.array([index[w] for w in words], dtype=np.float64)
+        return "0"
+
     def run(self, method: str):
         """The fit: least squares, or the likelihood of the loss (its deviance, and
         for logistic its accuracy; fitted values on the response's scale)."""
@@ -444,6 +472,8 @@ class FitInput:
                                   bounds=self.bounds, method=method)  # fmt: skip
         if self.loss in ("huber", "absolute"):
             return self._robust(method)
+        if self.loss == "softmax":
+            return self._softmax()
         if self.bounds or method != "auto":
             raise UsageError(f"--loss {self.loss} is fitted by Newton's method, without bounds",
                              "leave out --bounds and --method")  # fmt: skip
@@ -487,6 +517,49 @@ class FitInput:
         elif self.loss == "poisson":
             m = np.exp(m)
         return name, x, grid, m
+
+    def _softmax(self):
+        """Multinomial logistic regression: the model's k outputs are the logits of the
+        k classes; the loss is Σ logsumexp(z) − z[label], by Newton's method."""
+        import numpy as np
+
+        logits = _top_level_items(self.texts[1])
+        k = len(self.classes)
+        if len(logits) != k:
+            raise UsageError(
+                f"the model gives {len(logits)} logits and the target has {k} "
+                f"classes ({', '.join(self.classes)})",
+                "one logit per class, the first fixed: 0, a + b*x, ...",
+            )
+        z = [f"z{i}__" for i in range(k)]
+        peak = z[0]
+        for name in z[1:]:
+            peak = f"max({name}, {peak})"
+        lines = [f"{zi} = ({text})" for zi, text in zip(z, logits)]
+        lines.append(f"top__ = {peak}")
+        lse = "top__ + log(" + " + ".join(f"exp({zi} - top__)" for zi in z) + ")"
+        picked = " + ".join(f"(t__ == {i})*{zi}" for i, zi in enumerate(z))
+        lines.append(f"sum({lse} - ({picked}))")
+        try:
+            nll = compile("\n".join(lines), _Shapes(self._files, {"t__": (None,)}))
+        except ParseError as error:
+            raise UsageError(
+                f"--loss softmax: {error.message}", "the model is a comma list of logits"
+            ) from None
+        fit = nll.fit_likelihood({**self.columns, "t__": self.target}, self.start)
+        fit.loss = "softmax"  # its deviance is 2·NLL: a saturated model's NLL is 0
+        values = dict(zip(fit.names, fit.estimates))
+        outputs = self.model.compiled(self.model.outputs).whole(
+            *(self.columns[n] if n in self.columns else values[n]
+              for n in self.model.variables))  # fmt: skip
+        n = len(self.target)
+        scores = np.column_stack([np.broadcast_to(o, (n,)) for o in outputs])
+        predicted = np.argmax(scores, axis=1).astype(np.float64)
+        fit.fitted, fit.residuals = predicted, (predicted != self.target).astype(np.float64)
+        fit.accuracy = float(np.mean(predicted == self.target))
+        fit.notes.append("classes, in sorted order: " +
+                         ", ".join(f"{c} = {i}" for i, c in enumerate(self.classes)))  # fmt: skip
+        return fit
 
     def _robust(self, method: str):
         """Huber's M-estimate, Newton's method on its exact gradient and Hessian from
@@ -609,3 +682,18 @@ def _bounds(text: str) -> dict[str, tuple[float, float]]:
                              "e.g. --bounds b1=0:inf,b2=-1:1")  # fmt: skip
         found[name.strip()] = pair
     return found
+
+
+def _top_level_items(text: str) -> list[str]:
+    """``"0, a + b*x, max(c, d)"`` → its comma-separated parts outside brackets."""
+    items, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    items.append(text[start:].strip())
+    return items

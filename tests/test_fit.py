@@ -265,3 +265,32 @@ def test_absolute_is_the_least_absolute_deviations_line(run, outliers):
         lp.fun, rel=1e-9)  # fmt: skip
     assert (got["params"]["a"], got["params"]["b"]) == pytest.approx((a, b), abs=1e-4)
     assert "no standard errors for least absolute deviations" in r.err or got["notes"]
+
+
+def test_softmax_with_word_labels_is_multinomial_logistic_regression(run, here):
+    from scipy import optimize
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=300)
+    logits = np.c_[np.zeros(300), 0.5 + 1.2 * x, -0.3 - 0.8 * x]
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    label = np.array([rng.choice(3, p=row) for row in p])
+    words = np.array(["cat", "dog", "eel"])[label]  # sorted: cat = 0, dog = 1, eel = 2
+    rows = "".join(f"{float(a)!r},{w}\n" for a, w in zip(x, words))
+    (here / "pets.csv").write_text("x,kind\n" + rows)
+    r = run("fit", "kind ~ 0, a1 + b1*x, a2 + b2*x", "--data", "pets.csv", "--loss", "softmax",
+            "-f", "json")  # fmt: skip
+    assert r.code == 0, r
+    got = json.loads(r.out)
+
+    def nll(q):
+        z = np.c_[np.zeros(300), q[0] + q[1] * x, q[2] + q[3] * x]
+        top = z.max(1)
+        return np.sum(top + np.log(np.exp(z - top[:, None]).sum(1)) - z[np.arange(300), label])
+
+    want = optimize.minimize(nll, np.zeros(4), method="BFGS", options={"gtol": 1e-10}).x
+    assert [got["params"][n] for n in ("a1", "b1", "a2", "b2")] == pytest.approx(want, abs=1e-5)
+    assert got["deviance"] == pytest.approx(2 * nll(want), rel=1e-9)
+    assert "classes, in sorted order: cat = 0, dog = 1, eel = 2" in got["notes"]
+    wrong = run("fit", "kind ~ 0, a1 + b1*x", "--data", "pets.csv", "--loss", "softmax")
+    assert wrong.code == 2 and "the model gives 2 logits and the target has 3 classes" in wrong.err
