@@ -433,8 +433,10 @@ class FitInput:
         unstarted = [n for n in self.params if n not in given]
         if unstarted:  # SPEC §9: a parameter without a start starts at 1, and is told so
             where = ",".join(f"{n}=..." for n in unstarted)
+            # the columns too: a misspelt column name is a parameter, and this is where it shows
+            columns = ", ".join(files.names)
             note(f"note: {', '.join(unstarted)} {'starts' if len(unstarted) == 1 else 'start'} "
-                 f"at 1 (give --start {where})")  # fmt: skip
+                 f"at 1 (give --start {where}; the data's columns are {columns})")  # fmt: skip
         self.start = {n: float(v) for n, v in given.items()}
         self.bounds = _bounds(bounds) if bounds else None
         self._files = files

@@ -113,7 +113,7 @@ def test_every_output_format(run, here):
 
 def test_starts_not_given_are_1_and_said(run, here):
     r = run("fit", "y ~ w*x + b", "--data", "line.csv", "--start", "w=2")
-    assert "note: b starts at 1 (give --start b=...)" in r.err
+    assert "note: b starts at 1 (give --start b=...; the data's columns are " in r.err
 
 
 @pytest.mark.parametrize("args, message", [
