@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from . import report
@@ -402,28 +402,13 @@ class Expression:
         its own (not trained). ``options`` are ``minimize``'s (method, lr, steps, tol,
         beta, decay, maximize); ``norm_at(k)`` picks the minibatch steps whose gradient
         norm is recorded (default: every one). Returns a ``Training``."""
-        from .optimize import Settings
         from .train import Batching, train
 
         output = self.single_output("minimize")
-        for name in data:
-            if name not in self.graph.variables:
-                raise not_a_variable(name, self.variables, CONSTANTS)
         fixed = fixed or {}
         held = {**data, **fixed}  # bound at every step
         columns = [n for n in self.variables if n in held]
-        params = [n for n in self.variables if n not in held]
-        if not params:
-            raise UsageError("every variable is a data column: there is nothing to train",
-                             "a parameter is a variable that no data file has")  # fmt: skip
-        declared = self.start_values(seed) if self.params else {}
-        given = {**{n: v for n, v in declared.items() if n not in held}, **(start or {})}
-        for name in given:
-            if name not in self.graph.variables or name in held:
-                raise BindingError(f"{name} is given a start value but is not a parameter")
-        for name in params:
-            if name not in given:
-                raise no_value(name)
+        params, given = self.training_starts(held, start, seed)
         order = self.variables
         values = self._shaped([given[n] if n in given else held[n] for n in order])
         bound = dict(zip(order, values))
@@ -432,15 +417,7 @@ class Expression:
         if rows is None and batch_size is not None:
             raise UsageError("minibatches are made of data rows, and the loss reads none",
                              "leave out {batch_size}", options=True)  # fmt: skip
-        defaults = {"method": "gd", "lr": 0.1, "steps": 100, "tol": 1e-8, "beta": 0.9,
-                    "decay": 1.0, "line_search": False, "maximize": False}  # fmt: skip
-        unknown = set(options) - set(defaults)
-        if unknown:
-            raise UsageError(f"unknown option {sorted(unknown)[0]!r}")
-        settings = Settings(**{**defaults, **options})
-        if settings.line_search:
-            raise UsageError("a line search is for a loss without data", "leave out {line_search}",
-                             options=True)  # fmt: skip
+        settings = training_settings(options)
         compiled = self.compiled(self.value_and_grad_nodes(params))
         loss = self.compiled([output])
         at = {n: i for i, n in enumerate(order)}
@@ -484,6 +461,28 @@ class Expression:
                     norm_at)  # fmt: skip
         run.per_row = rows is not None and self.graph.op[output] == "sum"
         return run
+
+    def training_starts(self, held: Collection[str], start: dict[str, Any] | None,
+                        seed: int) -> tuple[list[str], dict[str, Any]]:  # fmt: skip
+        """The parameters to train (the variables not ``held``: data columns and fixed
+        values) and where each starts: ``start``, else its ``param`` declaration's
+        value drawn from ``seed``; a ``BindingError`` for one without a start."""
+        for name in held:
+            if name not in self.graph.variables:
+                raise not_a_variable(name, self.variables, CONSTANTS)
+        params = [n for n in self.variables if n not in held]
+        if not params:
+            raise UsageError("every variable is a data column: there is nothing to train",
+                             "a parameter is a variable that no data file has")  # fmt: skip
+        declared = self.start_values(seed) if self.params else {}
+        given = {**{n: v for n, v in declared.items() if n not in held}, **(start or {})}
+        for name in given:
+            if name not in self.graph.variables or name in held:
+                raise BindingError(f"{name} is given a start value but is not a parameter")
+        for name in params:
+            if name not in given:
+                raise no_value(name)
+        return params, given
 
     def fit(
         self,
@@ -592,18 +591,32 @@ class Expression:
         if g.op[output] not in ("sum", "mean") or g.attrs.get(output) is not None:
             return None
         inner = g.args[output][0]
-        if ROWS not in g.shape[inner][:1]:
+        if ROWS not in g.shape[inner][:1] or not self._row_by_row(inner):
             return None
-        needed = g.ancestors([inner])
-        for n in range(inner + 1):
+        return inner
+
+    def _row_by_row(self, node: int) -> bool:
+        """Each row of ``node`` depends on that row of the data alone."""
+        g = self.graph
+        needed = g.ancestors([node])
+        for n in range(node + 1):
             if not needed[n] or g.op[n] in (CONST, VAR):
                 continue
             by_rows = [ROWS in g.shape[a] for a in g.args[n]]
             if not any(by_rows):
                 continue
             if g.shape[n][:1] != (ROWS,) or not _row_by_row(g, n, by_rows):
-                return None
-        return inner
+                return False
+        return True
+
+    def over_parts(self, output: int) -> str | None:
+        """How ``output`` is had from parts of the rows (``--engine dask``): ``"rows"``
+        when each of its rows depends on that row of the data alone, ``"sum"`` or
+        ``"mean"`` when it is the sum or mean of such terms; None otherwise."""
+        if self._per_row_terms(output) is not None:
+            return self.graph.op[output]
+        shape = self.graph.shape[output]
+        return "rows" if shape[:1] == (ROWS,) and self._row_by_row(output) else None
 
     def _rows(self, bound: dict[str, Any]) -> int | None:
         """How many rows the data has (every column the same, as ``_shaped`` checked);
@@ -785,6 +798,23 @@ class Expression:
 
 
 MAX_ELEMENTS = 1000  # the largest Hessian or Jacobian side of arrays (SPEC §10)
+
+
+def training_settings(options: dict[str, Any]):
+    """``minimize``'s options on data (method, lr, steps, tol, beta, decay, maximize),
+    the defaults filled in; an unknown one, or a line search, is a ``UsageError``."""
+    from .optimize import Settings
+
+    defaults = {"method": "gd", "lr": 0.1, "steps": 100, "tol": 1e-8, "beta": 0.9,
+                "decay": 1.0, "line_search": False, "maximize": False}  # fmt: skip
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise UsageError(f"unknown option {sorted(unknown)[0]!r}")
+    settings = Settings(**{**defaults, **options})
+    if settings.line_search:
+        raise UsageError("a line search is for a loss without data", "leave out {line_search}",
+                         options=True)  # fmt: skip
+    return settings
 
 
 def _element_labels(name: str, shape: tuple) -> list[str]:

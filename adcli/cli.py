@@ -105,6 +105,24 @@ Save = Annotated[
                  help="Write the parameters (grad: the gradients) to FILE.npz or FILE.json."),
 ]  # fmt: skip
 Nodes = Annotated[bool, typer.Option("--nodes", help="With --format json: the per-node table.")]
+Engine = Annotated[
+    str,
+    typer.Option("--engine", metavar="ENGINE",
+                 help="local, or dask: --data's partitions (a glob or a folder) on a Dask "
+                      "cluster (the dask extra)."),
+]  # fmt: skip
+Scheduler = Annotated[
+    str | None,
+    typer.Option("--scheduler", metavar="ADDRESS", show_default=False,
+                 help="With --engine dask: join a running cluster (tcp://HOST:8786, or the "
+                      "scheduler's JSON file)."),
+]  # fmt: skip
+Workers = Annotated[
+    int | None,
+    typer.Option("--workers", metavar="N", show_default=False,
+                 help="With --engine dask: start a local cluster of N worker processes "
+                      "(default: one per core)."),
+]  # fmt: skip
 
 
 def flag(name: str, value: str | None) -> str:
@@ -209,14 +227,27 @@ def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWrit
 def eval_(
     expr: Expr, at: At = None, format: Format = None, digits: Digits = 6,
     no_color: NoColor = False, strict: Strict = False, data: Data = None, with_: With = None,
-    seed: Seed = 0,
+    seed: Seed = 0, engine: Engine = "local", scheduler: Scheduler = None, workers: Workers = None,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", metavar="DIR/", show_default=False,
+        help="With --engine dask: the rows, a file per partition in DIR.")] = None,
 ) -> None:  # fmt: skip
     """The value(s) of EXPR at each point, or for each row of --data.
 
     Example: adcli eval "x**2 + y" --at x=0:1:5,y=1
     """
+    from .daskrun import on_dask
     from .datarun import bind, fixed_numbers, on_arrays, write_values
 
+    if on_dask(engine, scheduler, workers):
+        from . import daskrun
+
+        out = Output(format, digits, no_color, spelling=flag)
+        daskrun.eval_(scheduler, workers, _read_text(expr), data, with_, at, seed, out,
+                      (output, format or "csv"), strict, _note)  # fmt: skip
+        return
+    if output is not None:
+        raise UsageError("-o DIR/ is for --engine dask", "redirect the output: > rows.csv")
     e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given, points=True):
@@ -233,7 +264,8 @@ def grad(
     no_color: NoColor = False, strict: Strict = False,
     no_table: NoTable = False, nodes: Nodes = False, mode: Mode = "reverse",
     explain: Explain = False, data: Data = None, with_: With = None, seed: Seed = 0,
-    save: Save = None,
+    save: Save = None, engine: Engine = "local", scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:  # fmt: skip
     """The value and the gradient; on a terminal, the per-node backward table
     (reverse mode) or the tangent table (--mode forward). With --data, the gradient
@@ -241,10 +273,22 @@ def grad(
 
     Example: adcli grad "x*sigmoid(x)/(x**2+1)" --at 2
     """
+    from .daskrun import on_dask
     from .datarun import bind, fixed_numbers, on_arrays, write_gradient
 
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}", "choose reverse or forward")
+    if on_dask(engine, scheduler, workers):
+        from . import daskrun
+
+        for option, used in (("--mode forward", mode == "forward"), ("--explain", explain),
+                             ("--nodes", nodes)):  # fmt: skip
+            if used:
+                raise UsageError(f"{option} is for one machine", "leave out --engine dask")
+        out = Output(format, digits, no_color, spelling=flag)
+        daskrun.grad(scheduler, workers, _read_text(expr), data, with_, at, _names(wrt), seed,
+                     out, save, _note)  # fmt: skip
+        return
     e, files, given = _program(expr, data, with_)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given, points=True):
@@ -637,16 +681,31 @@ def minimize(
         help="With --batch-size: E passes over the rows (then --steps is not used).")] = None,
     no_shuffle: Annotated[bool, typer.Option(
         "--no-shuffle", help="Minibatches in the file's order.")] = False,
+    engine: Engine = "local", scheduler: Scheduler = None, workers: Workers = None,
 ) -> None:  # fmt: skip
     """Gradient descent with a trace, the stop reason and a diagnosis; with --data,
     training on the rows (full batch, or minibatches with --batch-size).
 
     Example: adcli minimize "x*sigmoid(x)/(x**2+1)" --lr 1 --start 1.33
     """
+    from .daskrun import on_dask
     from .datarun import on_arrays
     from .optimize import METHODS
     from .trace import write_comparison, write_run
 
+    if on_dask(engine, scheduler, workers):
+        for option, value in (("--compare", compare), ("--plot", plot)):
+            if value:
+                raise UsageError(f"{option} is for minimize without --data")
+        if batch_size is not None or epochs is not None:
+            raise UsageError("on --engine dask, training is full batch",
+                             "leave out --batch-size and --epochs")  # fmt: skip
+        _train_on_dask(expr, data, Output(format, digits, no_color, spelling=flag), start=start,
+                       given=with_, seed=seed, save=save, trace=trace, every=every,
+                       scheduler=scheduler, workers=workers, method=method, lr=lr,
+                       steps=steps, tol=tol, beta=beta, decay=decay, maximize=maximize,
+                       line_search=line_search)  # fmt: skip
+        return
     e, files, given = _program(expr, data, with_, start)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given):
@@ -694,8 +753,8 @@ def minimize(
 def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, trace,
            every, batch_size, epochs, shuffle: bool, **options) -> None:  # fmt: skip
     """``minimize --data``: train, write the trace and the result, save the params."""
-    from .datarun import bind, check_save, save_values, values_of
-    from .trace import AUTO_ROWS, write_training
+    from .datarun import bind, check_save, values_of
+    from .trace import AUTO_ROWS
 
     if save:
         check_save(save)  # before the training, not after it
@@ -718,6 +777,28 @@ def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, 
         args = [bound.columns[n] if n in bound.columns else {**starts, **fixed}[n]
                 for n in e.variables]  # fmt: skip
         run.note = "the loss is not finite at the start: " + e.culprit(args)
+    _finish_training(run, out, trace, every, save)
+
+
+def _train_on_dask(expr: str, data, out: Output, *, start, given, seed: int, save, trace, every,
+                   scheduler, workers, **options) -> None:  # fmt: skip
+    """``minimize --data --engine dask``: full-batch training over the partitions."""
+    from . import daskrun
+    from .datarun import check_save
+
+    if save:
+        check_save(save)
+    with _progress(options["steps"], least=200) as on_step:
+        run = daskrun.minimize(scheduler, workers, _read_text(expr), data, given, start, seed,
+                               on_step, **options)  # fmt: skip
+    _finish_training(run, out, trace, every, save)
+
+
+def _finish_training(run, out: Output, trace, every, save) -> None:
+    """A training's trace and result written, its params saved, its exit status."""
+    from .datarun import save_values
+    from .trace import write_training
+
     shown_trace = trace if trace is not None else out.fmt in ("table", "json", *PASTED)
     write_training(run, out, shown_trace, every)
     if save:
@@ -802,6 +883,7 @@ def fit(
              "(class labels, the model a comma list of logits), by maximum likelihood.")
     ] = "squares",
     save: Save = None, format: Format = None, digits: Digits = 6, no_color: NoColor = False,
+    engine: Engine = "local", scheduler: Scheduler = None, workers: Workers = None,
 ) -> None:  # fmt: skip
     """Fit a model's parameters to data by least squares on its exact Jacobian, or by
     maximum likelihood on its exact Hessian: the estimates, standard errors, t values,
@@ -809,6 +891,7 @@ def fit(
 
     Example: adcli fit "y ~ a*exp(-b*x) + c" --data decay.csv --start a=1,b=0.1
     """
+    from .daskrun import on_dask
     from .datarun import FitInput, check_save
     from .fitreport import as_json, verdict, write_fit, write_predictions
 
@@ -818,11 +901,23 @@ def fit(
         raise UsageError(f"--save {save}: a fit is saved as .json", "e.g. --save fit.json")
     if save:
         check_save(save)
-    given = FitInput(_read_text(formula), data, start, weights, bounds, _note, loss)
-    if plot or output:
-        given.check_curve()  # before the fit, not after it
     out = Output(format, digits, no_color, spelling=flag)
-    result = given.run(method)
+    if on_dask(engine, scheduler, workers):
+        from . import daskrun
+
+        for option, used in (("--predict", predict), ("--plot", plot or output)):
+            if used:
+                raise UsageError(f"{option} is for a fit on one machine",
+                                 "on Dask: --save fit.json, then adcli eval MODEL --data ... "
+                                 "--with @fit.json --engine dask -o DIR/")  # fmt: skip
+        result = daskrun.fit(scheduler, workers, _read_text(formula), data, start, weights,
+                             bounds, method, loss, _note)  # fmt: skip
+        given = None
+    else:
+        given = FitInput(_read_text(formula), data, start, weights, bounds, _note, loss)
+        if plot or output:
+            given.check_curve()  # before the fit, not after it
+        result = given.run(method)
     if predict:
         write_predictions(given.shown, result, out)
         _note(f"reason: {verdict(result)}")

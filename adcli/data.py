@@ -101,6 +101,13 @@ class Files:
             self.sources.append(_open(spec, stdin or sys.stdin))
         self._read: dict[str, np.ndarray] = {}  # columns read for their shape
 
+    @classmethod
+    def opened(cls, sources: Sequence[_Source]) -> Files:
+        """Files already opened: a partition of ``--engine dask`` (``partitions.source``)."""
+        files = cls([])
+        files.sources = list(sources)
+        return files
+
     @property
     def names(self) -> list[str]:
         return list(dict.fromkeys(n for s in self.sources for n in s.names if n))
@@ -536,7 +543,8 @@ def _real(name: str, array: np.ndarray, label: str) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
-def _parquet(path: str) -> _Source:
+def _parquet(path: str, groups: list[int] | None = None) -> _Source:
+    """A Parquet file, or only its row ``groups`` (a partition of ``--engine dask``)."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -552,7 +560,10 @@ def _parquet(path: str) -> _Source:
 
     def read(keep: list[str]) -> dict[str, np.ndarray]:
         try:
-            table = pq.read_table(path, columns=keep)  # only these columns are read
+            if groups is None:
+                table = pq.read_table(path, columns=keep)  # only these columns are read
+            else:
+                table = pq.ParquetFile(path).read_row_groups(groups, columns=keep)
             columns = {name: table.column(name) for name in keep}
             for name, column in columns.items():
                 if column.null_count:
@@ -563,7 +574,8 @@ def _parquet(path: str) -> _Source:
         except failed as e:
             raise UsageError(f"cannot read {path}: {_why(e, 'a parquet file')}") from None
 
-    return _Source(path, names, read)
+    label = path if groups is None else f"{path} (row groups {groups[0]}–{groups[-1] + 1})"
+    return _Source(label, names, read)
 
 
 _READERS: dict[str, Callable[[str], _Source]] = {

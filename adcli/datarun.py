@@ -105,29 +105,50 @@ def bind(e: Expression, files: Any, given: dict[str, Any], seed: int,
     """Every variable's value: columns from ``files``, then declared params' start
     values, then ``given`` (``--with``), then ``point`` (``--at``/``--start``), each
     checked against the shape the program gives it."""
-    if len(point or []) > 1:
-        raise UsageError(f"{option} was given {len(point)} times; on data it gives the "
-                         "parameters one value each",
-                         f"give one {option} that binds them all: {option} w=1,b=0")  # fmt: skip
     data = files.load(e.variables) if files is not None else None
     columns = dict(data) if data is not None else {}
     if data is not None and columns and data.rows == 0:
         raise UsageError(f"{', '.join(dict.fromkeys(data.source.values()))} has no rows, only a "
                          "header", "give a file with data rows")  # fmt: skip
+    sources = {n: data.source[n] for n in columns} if data is not None else {}
+    params = parameters(e, sources, given, seed, point, option,
+                        files.names if files is not None else [])  # fmt: skip
+    bound = Bound(e, columns, params, data.rows if data is not None and columns else None)
+    e._shaped(bound.args())  # each value of its variable's shape, the rows alike
+    return bound
+
+
+def parameters(
+    e: Expression,
+    columns: Mapping[str, str],
+    given: dict[str, Any],
+    seed: int,
+    point: Sequence[str] | None,
+    option: str,
+    names: Sequence[str],
+) -> dict[str, Any]:
+    """The value of every variable that is not one of the data's ``columns`` (by name,
+    the file each is in): declared params' start values drawn from ``seed``, then
+    ``given`` (``--with``), then ``point`` (``--at``/``--start``); ``names``: all the
+    data's columns, which a message about a missing value lists."""
+    if len(point or []) > 1:
+        raise UsageError(f"{option} was given {len(point)} times; on data it gives the "
+                         "parameters one value each",
+                         f"give one {option} that binds them all: {option} w=1,b=0")  # fmt: skip
     for name in e.params:
         if name in columns:
-            raise UsageError(f"{name} is both a param and a column of {data.source[name]}",
+            raise UsageError(f"{name} is both a param and a column of {columns[name]}",
                              "rename one of them")  # fmt: skip
     params = {n: v for n, v in e.start_values(seed).items()} if e.params else {}
-    names = [n for n in e.variables if n not in columns]
-    for source, values in (("--with", given), (option, values_of(point or [], names))):
+    free = [n for n in e.variables if n not in columns]
+    for source, values in (("--with", given), (option, values_of(point or [], free))):
         loose = getattr(values, "from_files", ())
         for name in [n for n in values if n in loose and n not in e.graph.variables]:
             del values[name]  # a file of several arrays: the ones the program reads
         for name in values:
             if name in columns:
                 raise UsageError(f"{source} gives {name}, but {name} is a column of "
-                                 f"{data.source[name]}",
+                                 f"{columns[name]}",
                                  f"leave {name} out of {source}, or rename the column")  # fmt: skip
             if name not in e.graph.variables:
                 raise BindingError(f"{source} gives {name}, which the expression does not use",
@@ -136,12 +157,10 @@ def bind(e: Expression, files: Any, given: dict[str, Any], seed: int,
     missing = [n for n in e.variables if n not in columns and n not in params]
     if missing:
         hint = f"give {option} " + ",".join(f"{n}=..." for n in missing)
-        if files is not None and files.names:
-            hint += f" (the data has {', '.join(files.names)})"
+        if names:
+            hint += f" (the data has {', '.join(names)})"
         raise BindingError(f"no value for {missing[0]}", hint)
-    bound = Bound(e, columns, params, data.rows if data is not None and columns else None)
-    e._shaped(bound.args())  # each value of its variable's shape, the rows alike
-    return bound
+    return params
 
 
 class Given(dict):
@@ -218,6 +237,11 @@ def write_values(bound: Bound, out: Output, strict: bool, note) -> None:
         if strict:
             raise EvaluationError(message)
         note("warning: " + message)
+    write_results(values, out)
+
+
+def write_results(values: Sequence[Any], out: Output) -> None:
+    """Outputs without rows, once: numbers or arrays, in the output's format."""
     fmt, stream = out.fmt, out.out
     if fmt == "json":
         import json
@@ -305,6 +329,16 @@ def write_gradient(bound: Bound, out: Output, wrt: Sequence[str] | None, no_tabl
     else:
         values = e.compiled(e.value_and_grad_nodes(names)).whole(*bound.args())
     value, grads = values[0], dict(zip(names, values[1:]))
+    write_gradient_values(value, grads, out, nodes and (lambda: e.node_table(bound.args(), names)),
+                          save, note)  # fmt: skip
+    if not _finite(value) or not all(_finite(g) for g in grads.values()):
+        raise EvaluationError(e.culprit(bound.args(), names))
+
+
+def write_gradient_values(value: Any, grads: dict[str, Any], out: Output, nodes, save: str | None,
+                          note) -> None:  # fmt: skip
+    """A value and its gradients in the output's format (the table's format aside);
+    ``nodes()``, when given, the per-node table that JSON carries."""
     if save:
         save_values(save, grads, {"value": value}, key="grad")
     if out.fmt == "json":
@@ -315,7 +349,7 @@ def write_gradient(bound: Bound, out: Output, wrt: Sequence[str] | None, no_tabl
         if nodes:
             from .render import node_json
 
-            row["nodes"] = node_json(e.node_table(bound.args(), names))
+            row["nodes"] = node_json(nodes())
         out.out.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif out.fmt in ("plain", "csv"):
         numbers = {n: g for n, g in grads.items() if not getattr(g, "ndim", 0)}
@@ -328,8 +362,6 @@ def write_gradient(bound: Bound, out: Output, wrt: Sequence[str] | None, no_tabl
             note(f"note: the gradients of {', '.join(arrays)} are arrays: --format json or "
                  "--save FILE.npz writes them")  # fmt: skip
     out.out.flush()
-    if not _finite(value) or not all(_finite(g) for g in grads.values()):
-        raise EvaluationError(e.culprit(bound.args(), names))
 
 
 def trained(bound: Bound, wrt: Sequence[str] | None) -> list[str]:
@@ -425,20 +457,8 @@ class FitInput:
             self.target = self._class_indices
         self.weights = loaded[weights] if weights else None
         self.params = [n for n in self.model.variables if n not in loaded]
-        given = values_of(start or [], self.params)
-        for name in given:
-            if name not in self.params:
-                raise BindingError(f"{name} is given a start value but is not a parameter",
-                                   "the parameters are " + ", ".join(self.params))  # fmt: skip
-        unstarted = [n for n in self.params if n not in given]
-        if unstarted:  # SPEC §9: a parameter without a start starts at 1, and is told so
-            where = ",".join(f"{n}=..." for n in unstarted)
-            # the columns too: a misspelt column name is a parameter, and this is where it shows
-            columns = ", ".join(files.names)
-            note(f"note: {', '.join(unstarted)} {'starts' if len(unstarted) == 1 else 'start'} "
-                 f"at 1 (give --start {where}; the data's columns are {columns})")  # fmt: skip
-        self.start = {n: float(v) for n, v in given.items()}
-        self.bounds = _bounds(bounds) if bounds else None
+        self.start = fit_starts(self.params, start, files.names, note)
+        self.bounds = parse_bounds(bounds) if bounds else None
         self._files = files
 
     def _labels(self, column: str, files) -> str:
@@ -669,7 +689,28 @@ class FitInput:
         return nll, saturated
 
 
-def _bounds(text: str) -> dict[str, tuple[float, float]]:
+def fit_starts(params: list[str], start: Sequence[str] | None, columns: list[str],
+               note) -> dict[str, float]:  # fmt: skip
+    """The start values ``--start`` gives the parameters of a fit; a parameter it
+    leaves out starts at 1, and ``note`` says so (SPEC §9), naming the ``columns``
+    too: a misspelt column name is a parameter, and this is where it shows."""
+    if not params:
+        raise UsageError("the model has no parameters to fit: every variable is a column",
+                         "a parameter is a variable that no data column has")  # fmt: skip
+    given = values_of(start or [], params)
+    for name in given:
+        if name not in params:
+            raise BindingError(f"{name} is given a start value but is not a parameter",
+                               "the parameters are " + ", ".join(params))  # fmt: skip
+    unstarted = [n for n in params if n not in given]
+    if unstarted:
+        where, names = ",".join(f"{n}=..." for n in unstarted), ", ".join(columns)
+        note(f"note: {', '.join(unstarted)} {'starts' if len(unstarted) == 1 else 'start'} "
+             f"at 1 (give --start {where}; the data's columns are {names})")  # fmt: skip
+    return {n: float(v) for n, v in given.items()}
+
+
+def parse_bounds(text: str) -> dict[str, tuple[float, float]]:
     """``b1=0:inf,b2=-1:1`` → each name's (low, high)."""
     found = {}
     for item in text.split(","):

@@ -62,12 +62,24 @@ class AdcliError(Exception):
             hint = spell(self._texts[1], spelling) if self._texts[1] else None
         return message + (f"\n{hint}" if hint else "")
 
+    def __reduce__(self):
+        # Whole, whatever the subclass's __init__ takes: a Dask worker's error reaches
+        # the client pickled (SPEC §11), and must say there what it said on the worker.
+        return _rebuilt, (type(self), self.args, self.__dict__)
+
     def prefixed(self, where: str) -> AdcliError:
         """The same error, its message starting with ``where`` (``line 3 of f.csv: ``)."""
         self.message = where + self.message
         if self._texts is not None:
             self._texts = (where + self._texts[0], self._texts[1])
         return self
+
+
+def _rebuilt(kind: type, args: tuple, state: dict) -> AdcliError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ParseError(AdcliError):

@@ -84,15 +84,9 @@ def least_squares(
     the model's values by row and its derivative by each parameter (arrays of the
     rows, or numbers where one does not depend on the row)."""
     import numpy as np
-    from scipy import optimize
 
-    if method not in METHODS:
-        raise UsageError(f"unknown method {method!r}", "choose one of: " + ", ".join(METHODS))
     target = np.asarray(target, dtype=np.float64)
     n, p = target.size, len(names)
-    if n < p:
-        raise UsageError(f"{p} parameters cannot be fitted to {n} rows",
-                         "a fit needs at least as many rows as parameters")  # fmt: skip
     root_w = np.ones(n) if weights is None else np.sqrt(np.asarray(weights, dtype=np.float64))
     if weights is not None and not (np.isfinite(root_w).all() and (root_w >= 0).all()):
         raise UsageError("weights must be finite numbers ≥ 0")
@@ -123,6 +117,79 @@ def least_squares(
     def jacobian(x: np.ndarray) -> np.ndarray:
         return jacobian_t(x).T
 
+    best = _minimise(residuals, jacobian_t, n, start, bounds, method)
+    fit = _outcome(best, names)
+    with np.errstate(all="ignore"):  # a fit that failed has non-finite statistics: so be it
+        r, J = residuals(best.x), jacobian(best.x)
+        w = root_w**2
+        mean = float(np.sum(w * target) / np.sum(w)) if np.sum(w) > 0 else math.nan
+        total = float(np.sum(w * (target - mean) ** 2))
+        # a tall J's R from QR: the same singular values and V, at less cost to decompose
+        R = np.linalg.qr(J, mode="r") if n > 4 * p else J
+        _statistics(fit, best.x, float(r @ r), R, n, total)
+        m, _ = model(best.x)
+        fit.fitted = np.broadcast_to(m, target.shape).copy()
+        fit.residuals = target - fit.fitted
+    return fit
+
+
+def reduced_least_squares(
+    system: Callable[[Any], tuple[Any, float]],
+    n: int,
+    names: Sequence[str],
+    start: Sequence[float],
+    *,
+    total: float,
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+    method: str = "auto",
+) -> Fit:
+    """The least-squares fit of ``least_squares`` when the rows are elsewhere (the
+    partitions of ``--engine dask``): ``system(x)`` gives the R factor of the QR of
+    [J r] over all ``n`` rows (its p + 1 columns: J's, then the residuals') and the
+    residual sum of squares; ``total`` is the target's weighted sum of squares about
+    its mean (for R²).
+
+    With f = R[:, p] and J̃ = R[:, :p], J̃ᵀJ̃ = JᵀJ, J̃ᵀf = Jᵀr and ‖f‖ = ‖r‖: every
+    number MINPACK and trf take from the residuals and the Jacobian is the same, so
+    the solvers take the same steps as on the rows themselves (to rounding), and the
+    statistics come from the same R."""
+    import numpy as np
+
+    p = len(names)
+    last: list = [None, None]
+
+    def at(x: np.ndarray) -> tuple:
+        key = x.tobytes()
+        if last[0] != key:
+            last[0], last[1] = key, system(x)
+        return last[1]
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        return at(x)[0][:, p].copy()
+
+    def jacobian_t(x: np.ndarray) -> np.ndarray:
+        return at(x)[0][:, :p].T.copy()
+
+    best = _minimise(residuals, jacobian_t, n, start, bounds, method)
+    fit = _outcome(best, names)
+    with np.errstate(all="ignore"):
+        R, rss = at(best.x)
+        _statistics(fit, best.x, rss, R[:p, :p], n, total)
+    return fit
+
+
+def _minimise(residuals, jacobian_t, n: int, start, bounds, method: str) -> Any:
+    """The best of the solver runs ``method`` asks for, from ``start``: SciPy's result,
+    its ``method`` the solver that found it."""
+    import numpy as np
+    from scipy import optimize
+
+    p = len(start)
+    if method not in METHODS:
+        raise UsageError(f"unknown method {method!r}", "choose one of: " + ", ".join(METHODS))
+    if n < p:
+        raise UsageError(f"{p} parameters cannot be fitted to {n} rows",
+                         "a fit needs at least as many rows as parameters")  # fmt: skip
     lower, upper = bounds if bounds is not None else ([-np.inf] * p, [np.inf] * p)
     bounded = any(math.isfinite(v) for v in (*lower, *upper))
     if method == "lm" and bounded:
@@ -148,17 +215,16 @@ def least_squares(
             polished.njev = (polished.njev or 0) + (best.njev or 0)
             if polished.cost <= best.cost:
                 best = polished
+    return best
+
+
+def _outcome(best: Any, names: Sequence[str]) -> Fit:
     fit = Fit(names)
     fit.method = "lm" if best.method == "lm" else "trf"
     fit.evaluations = int(best.nfev)
     fit.iterations = int(best.njev or best.nfev)
     fit.converged = bool(best.success) and math.isfinite(best.cost)
     fit.reason = _reason(best)
-    with np.errstate(all="ignore"):  # a fit that failed has non-finite statistics: so be it
-        _statistics(fit, best.x, residuals(best.x), jacobian(best.x), root_w, target)
-        m, _ = model(best.x)
-        fit.fitted = np.broadcast_to(m, target.shape).copy()
-        fit.residuals = target - fit.fitted
     return fit
 
 
@@ -207,26 +273,23 @@ def _reason(result: Any) -> str:
     }.get(result.status, str(result.message))  # fmt: skip
 
 
-def _statistics(fit: Fit, x, r, J, root_w, target) -> None:
+def _statistics(fit: Fit, x, rss: float, R, n: int, total: float) -> None:
     """Standard errors from s²(JᵀJ)⁻¹ (as NIST certifies them), t values, 95 %
-    intervals from the t distribution, RSS, σ, R², and the correlations."""
+    intervals from the t distribution, RSS, σ, R², and the correlations. ``R`` has
+    JᵀJ = RᵀR (J itself, or the R of its QR); ``total`` is the target's weighted sum
+    of squares about its mean."""
     import numpy as np
     from scipy import special  # its t quantile, without scipy.stats' import (0.5 s)
 
-    n, p = J.shape
+    p = len(x)
     fit.n, fit.dof = n, n - p
     fit.estimates = [float(v) for v in x]
-    fit.rss = float(r @ r)
+    fit.rss = float(rss)
     fit.sigma = math.sqrt(fit.rss / fit.dof) if fit.dof > 0 else math.nan
-    w = root_w**2
-    mean = float(np.sum(w * target) / np.sum(w)) if np.sum(w) > 0 else math.nan
-    total = float(np.sum(w * (target - mean) ** 2))
     fit.r2 = 1.0 - fit.rss / total if total > 0 else math.nan
     if p == 0:
         return
-    # (JᵀJ)⁻¹ from the SVD: no normal equations, whose condition is the square. For a
-    # tall J the SVD of QR's small R (the same singular values and V) costs less.
-    R = np.linalg.qr(J, mode="r") if n > 4 * p else J
+    # (JᵀJ)⁻¹ from the SVD of R: no normal equations, whose condition is the square
     _, s, vt = np.linalg.svd(R, full_matrices=False)
     tiny = s[0] * max(n, p) * np.finfo(float).eps if s.size else 0.0
     inverse = (vt.T / np.where(s > tiny, s, np.inf) ** 2) @ vt

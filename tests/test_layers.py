@@ -24,8 +24,8 @@ LAYERS: list[set[str]] = [
     {"printing", "optimize", "train", "fit", "check"},  # formulas; descent, training, fits; checks
     {"report", "api"},  # the façade and what its tables say
     {"points", "streams", "data", "datarun", "pointwise", "render", "tables", "trace", "fitreport",
-     "drawing",
-     "plotting", "codegen"},  # the command line's inputs and outputs
+     "drawing", "plotting", "codegen",
+     "partitions", "cluster", "daskrun"},  # the command line's inputs and outputs; the Dask engine
     {"cli", "__main__", "__init__"},
 ]  # fmt: skip
 LAYER = {name: i for i, layer in enumerate(LAYERS) for name in layer}

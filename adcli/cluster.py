@@ -1,0 +1,408 @@
+"""``--engine dask`` (SPEC §11): fits, training and per-row results over data that no
+single machine holds, on Dask's distributed scheduler, not a scheduler of adcli's own.
+
+The client never reads the data. A worker expands ``--data`` (a glob, a folder, a
+file) into partitions (``partitions.py``); each partition is read by a worker once,
+into the columns the command uses, and stays in that worker's memory (a future the
+client holds) until the command ends. The expression travels as its text and is
+compiled once per worker process (``_expression``'s cache), not once per task.
+
+Each iteration is a map-reduce: every partition gives its share, the shares are
+combined by a tree of tasks on the workers (``FAN_IN`` at a time), and the client
+gets one small result and takes the step:
+
+- least squares: the R factor of the QR of [J r] over the partition's rows (p + 1
+  columns), its residual sum of squares and its rows. Stacked R factors have the
+  R of all the rows as their own (the tall-skinny QR), so the client holds JᵀJ =
+  RᵀR, Jᵀr and rᵀr without forming the normal equations (whose condition is the
+  square), and runs the local engine's solvers and statistics on them
+  (``fit.reduced_least_squares``);
+- a loss that is sum(...) or mean(...) of per-row terms: its value and gradient.
+
+A worker lost mid-run loses its partitions; the scheduler reads them again from
+the files on another worker, and the run goes on with the same numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import BindingError, UsageError
+from .ops import shape_text
+from .partitions import Part, expand, source
+
+INSTALL = "pip install 'adcli[dask]'"
+FAN_IN = 8  # shares combined by one task of the reduction tree
+CONNECT_SECONDS = 10
+FILE_FORMATS = {"csv": ".csv", "plain": ".txt", "json": ".jsonl"}  # per-row files, -o DIR/
+
+
+def connect(scheduler: str | None = None, workers: int | None = None) -> Cluster:
+    """A client of a running cluster (``scheduler``: its address, or the JSON file
+    ``dask scheduler --scheduler-file`` writes), or of a local one of ``workers``
+    processes (default: one per core), started here and stopped with the client."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--engine dask needs Dask's distributed scheduler",
+                         f"install it: {INSTALL}") from None  # fmt: skip
+    if scheduler and workers:
+        raise UsageError("--scheduler joins a running cluster and --workers starts one",
+                         "give one of them")  # fmt: skip
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be a whole number ≥ 1, got {workers}")
+    if scheduler:
+        try:
+            if scheduler.endswith(".json"):
+                client = Client(scheduler_file=scheduler, timeout=CONNECT_SECONDS)
+            else:
+                client = Client(scheduler, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError, ValueError) as e:
+            raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {e}",
+                             "start one (dask scheduler), or give --workers N for a "
+                             "local cluster") from None  # fmt: skip
+        return Cluster(client)
+    import logging
+
+    local = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                         processes=True, dashboard_address=None,
+                         silence_logs=logging.ERROR)  # fmt: skip
+    return Cluster(Client(local), local)
+
+
+class Cluster:
+    """A Dask client, and the local cluster it started (if any): closed together."""
+
+    def __init__(self, client: Any, local: Any = None) -> None:
+        self.client, self.local = client, local
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+        if self.local is not None:
+            self.local.close()
+
+    def partitions(self, spec: str) -> list[Part]:
+        """``--data`` as a worker sees it: its partitions, in order."""
+        return self.client.submit(expand, spec, pure=False).result()
+
+    def names(self, part: Part) -> list[str]:
+        """The columns of a partition, read on a worker (its header or schema)."""
+        return self.client.submit(_names, part, pure=False).result()
+
+    def load(self, parts: Sequence[Part], reader: Callable, *args: Any) -> list[Any]:
+        """Each partition read by ``reader(part, *args)`` on a worker and kept there:
+        the futures, in partition order (the client holds them; dropping them frees it)."""
+        return [self.client.submit(reader, part, *args, pure=False) for part in parts]
+
+    def reduce(self, loaded: Sequence[Any], share: Callable, combine: Callable,
+               **arguments: Any) -> Any:  # fmt: skip
+        """``share(partition, **arguments)`` of every loaded partition, combined by a
+        tree of ``combine`` tasks on the workers; only the last result comes back."""
+        futures = self.client.map(share, loaded, pure=False, **arguments)
+        while len(futures) > 1:
+            futures = [self.client.submit(combine, *futures[i : i + FAN_IN], pure=False)
+                       for i in range(0, len(futures), FAN_IN)]  # fmt: skip
+        return futures[0].result()
+
+    def each(self, tasks: Sequence[tuple]) -> list[Any]:
+        """``function(*args)`` for each ``(function, *args)``, on the workers: the results."""
+        futures = [self.client.submit(task[0], *task[1:], pure=False) for task in tasks]
+        return self.client.gather(futures)
+
+
+# --- on the workers ----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def _expression(text: str, shapes: tuple) -> Any:
+    """The program compiled once per worker process (its compiled code is cached in it)."""
+    from .api import compile
+
+    return compile(text, dict(shapes))
+
+
+def _names(part: Part) -> list[str]:
+    return [n for n in source(part).names if n]
+
+
+def _columns(part: Part, used: tuple[str, ...]) -> dict[str, Any]:
+    """The ``used`` columns of a partition, and its rows (``"rows__"``)."""
+    from .data import Files
+
+    data = Files.opened([source(part)]).load(used)
+    missing = [n for n in used if n not in data]
+    if missing:
+        raise UsageError(f"{part.label} has no column {missing[0]}",
+                         f"its columns are {', '.join(data.names)}")  # fmt: skip
+    return {**data.columns, "rows__": data.rows}
+
+
+def _arguments(e: Any, columns: dict[str, Any], values: dict[str, Any]) -> list[Any]:
+    return [columns[n] if n in columns else values[n] for n in e.variables]
+
+
+def _load_squares(part: Part, model_columns: tuple, target: tuple, weights: str | None) -> dict:
+    """A partition for least squares: the model's columns, the target's values by row
+    (``target``: its text and shapes) and the root of the weights."""
+    import numpy as np
+
+    t = _expression(*target)
+    used = tuple(dict.fromkeys((*model_columns, *t.variables, *([weights] if weights else []))))
+    columns = _columns(part, used)
+    rows = columns["rows__"]
+    values = t.compiled(t.outputs).whole(*(columns[n] for n in t.variables))[0]
+    loaded = {n: columns[n] for n in model_columns}
+    loaded["rows__"] = rows
+    loaded["t__"] = np.broadcast_to(np.asarray(values, dtype=np.float64), (rows,))
+    loaded["w__"] = None
+    if weights:
+        w = columns[weights]
+        if not (np.isfinite(w).all() and (w >= 0).all()):
+            raise UsageError("weights must be finite numbers ≥ 0", f"see {part.label}")
+        loaded["w__"] = w
+    return loaded
+
+
+def _moments(loaded: dict) -> tuple[int, float, float, float]:
+    """Rows, the weights' sum, the target's weighted mean and sum of squares about it."""
+    import numpy as np
+
+    t, w = loaded["t__"], loaded["w__"]
+    w = np.ones_like(t) if w is None else w
+    total = float(np.sum(w))
+    mean = float(np.sum(w * t) / total) if total > 0 else 0.0
+    return loaded["rows__"], total, mean, float(np.sum(w * (t - mean) ** 2))
+
+
+def _merge_moments(*parts: tuple) -> tuple[int, float, float, float]:
+    """Chan, Golub and LeVeque's pairwise update: no sum of squares about zero to
+    cancel."""
+    rows, total, mean, m2 = parts[0]
+    for n, w, mu, s in parts[1:]:
+        both = total + w
+        if w > 0:
+            delta = mu - mean
+            m2 += s + delta * delta * total * w / both
+            mean += delta * w / both
+        rows, total = rows + n, both
+    return rows, total, mean, m2
+
+
+def _squares_share(loaded: dict, model: tuple, params: tuple, x: Any) -> tuple:
+    """The R factor of [J r] over the partition's rows (J the residuals' Jacobian, as
+    the local engine's), its residual sum of squares, its rows."""
+    import numpy as np
+
+    e = _expression(*model)
+    rows, p = loaded["rows__"], len(params)
+    values = dict(zip(params, (float(v) for v in x)))
+    with np.errstate(all="ignore"):
+        m, *dm = e.compiled(_model_nodes(e, params)).whole(*_arguments(e, loaded, values))
+        A = np.empty((rows, p + 1), order="F")
+        for i, d in enumerate(dm):
+            np.negative(np.broadcast_to(d, (rows,)), out=A[:, i])
+        np.subtract(loaded["t__"], np.broadcast_to(m, (rows,)), out=A[:, p])
+        if loaded["w__"] is not None:
+            A *= np.sqrt(loaded["w__"])[:, None]
+        rss = float(A[:, p] @ A[:, p])
+        try:
+            R = np.linalg.qr(A, mode="r")
+        except np.linalg.LinAlgError:  # not finite: the solver sees it and stops
+            R = np.full((min(rows, p + 1), p + 1), math.nan)
+    return R, rss, rows
+
+
+def _model_nodes(e: Any, params: tuple) -> list[int]:
+    """The model's value and its forward tangent along each parameter (as ``row_model``)."""
+    from .autodiff import tangents_of
+
+    output = e.single_output("fit")
+    return [output, *(tangents_of(e.tangents(p), e.graph, [output])[0] for p in params)]
+
+
+def _stack_squares(*shares: tuple) -> tuple:
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        R = np.linalg.qr(np.vstack([s[0] for s in shares]), mode="r")
+    return R, sum(s[1] for s in shares), sum(s[2] for s in shares)
+
+
+def _loss_share(loaded: dict, program: tuple, params: tuple, x: list, fixed: dict,
+                mean: bool, gradient: bool) -> tuple:  # fmt: skip
+    """The loss over the partition's rows as a sum (a mean times its rows), with its
+    gradient by each parameter; and the rows."""
+    import numpy as np
+
+    e = _expression(*program)
+    values = {**fixed, **dict(zip(params, x))}
+    nodes = e.value_and_grad_nodes(list(params)) if gradient else list(e.outputs)
+    with np.errstate(all="ignore"):
+        f, *g = e.compiled(nodes).whole(*_arguments(e, loaded, values))
+        scale = loaded["rows__"] if mean else 1
+        return loaded["rows__"], float(f) * scale, [np.multiply(gi, scale) for gi in g]
+
+
+def _add_losses(*shares: tuple) -> tuple:
+    rows, f, g = shares[0]
+    for n, fi, gi in shares[1:]:
+        rows, f, g = rows + n, f + fi, [a + b for a, b in zip(g, gi)]
+    return rows, f, g
+
+
+def _write_part(part: Part, path: str, program: tuple, values: dict, fmt: str, digits: int,
+                strict: bool) -> tuple[int, list[str]]:  # fmt: skip
+    """The rows of a partition's per-row outputs, written to ``path`` by the worker:
+    its rows, and the warnings it had."""
+    from .datarun import Bound, write_values
+    from .render import Output
+
+    e = _expression(*program)
+    columns = _columns(part, tuple(n for n in e.variables if n not in values))
+    rows = columns.pop("rows__")
+    said: list[str] = []
+    with open(path, "w", encoding="utf-8") as f:
+        out = Output(fmt, digits, True, out=f)
+        write_values(Bound(e, columns, values, rows), out, strict, said.append)
+    return rows, [f"{part.label}: {s.removeprefix('warning: ')}" for s in said]
+
+
+# --- on the client ------------------------------------------------------------------------
+
+
+class Job:
+    """A command's data on the cluster: its partitions and their columns' names (every
+    partition is taken to have the first one's), and the shapes the program is
+    compiled with (the columns are vectors; ``arrays``: the given arrays' shapes)."""
+
+    def __init__(self, cluster: Cluster, data: Sequence[str] | None,
+                 arrays: dict[str, tuple] | None = None) -> None:  # fmt: skip
+        if not data:
+            raise UsageError("--engine dask works on --data", "give --data 'part-*.csv'")
+        if len(data) > 1:
+            raise UsageError("on --engine dask, --data is one file, folder or pattern: the "
+                             "partitions of one table",
+                             "put the columns side by side in each partition")  # fmt: skip
+        self.cluster = cluster
+        self.parts = cluster.partitions(data[0].strip())
+        self.names = cluster.names(self.parts[0])
+        self.shapes = {**{n: (None,) for n in self.names}, **(arrays or {})}
+
+    def key(self, text: str) -> tuple:
+        """What a worker compiles: the text and the shapes, hashable."""
+        return text, tuple(sorted(self.shapes.items()))
+
+    def compile(self, text: str) -> Any:
+        return _expression(*self.key(text))
+
+
+def fit_squares(job: Job, model_text: str, target_text: str, params: list[str],
+                start: dict[str, float], *, weights: str | None = None,
+                bounds: dict[str, tuple[float, float]] | None = None,
+                method: str = "auto") -> Any:  # fmt: skip
+    """Least squares over the partitions: the local engine's fit (``fit.Fit``), its
+    fitted values and residuals left on the workers."""
+    import numpy as np
+
+    from .fit import reduced_least_squares
+
+    model = job.compile(model_text)
+    columns = tuple(n for n in model.variables if n not in params)
+    loaded = job.cluster.load(job.parts, _load_squares, columns, job.key(target_text), weights)
+    rows, _, _, total = job.cluster.reduce(loaded, _moments, _merge_moments)
+    key = job.key(model_text)
+    names = tuple(params)
+
+    def system(x: np.ndarray) -> tuple[Any, float]:
+        R, rss, _ = job.cluster.reduce(loaded, _squares_share, _stack_squares, model=key,
+                                       params=names, x=x.tolist())  # fmt: skip
+        return R, rss
+
+    lower = [(bounds or {}).get(n, (-math.inf, math.inf))[0] for n in params]
+    upper = [(bounds or {}).get(n, (-math.inf, math.inf))[1] for n in params]
+    return reduced_least_squares(system, rows, params, [start.get(n, 1.0) for n in params],
+                                 total=total, bounds=(lower, upper), method=method)  # fmt: skip
+
+
+def loss_function(job: Job, e: Any, text: str, params: list[str], fixed: dict[str, Any]):
+    """``(value_and_grad, rows)``: the loss, sum(...) or mean(...) of per-row terms,
+    and its gradient by ``params`` at a point, reduced over the partitions."""
+    output = e.single_output("minimize")
+    kind = e.over_parts(output)
+    if kind not in ("sum", "mean"):
+        raise UsageError("on --engine dask the loss is sum(...) or mean(...) of terms that "
+                         "each depend on one row of the data, so each partition's share adds up",
+                         "write a penalty inside: sum((w*x + b - y)**2 + lam*w**2/n)")  # fmt: skip
+    columns = tuple(n for n in e.variables if n in job.names and n not in fixed)
+    loaded = job.cluster.load(job.parts, _columns, columns)
+    rows = job.cluster.reduce(loaded, _rows, _add_rows)
+    mean = kind == "mean"
+    key, names = job.key(text), tuple(params)
+
+    def value_and_grad(x: list[Any], batch: Any = None, gradient: bool = True) -> tuple:
+        _, f, g = job.cluster.reduce(loaded, _loss_share, _add_losses, program=key, params=names,
+                                     x=x, fixed=fixed, mean=mean, gradient=gradient)  # fmt: skip
+        return (f / rows, [gi / rows for gi in g]) if mean else (f, g)
+
+    value_and_grad.loaded = loaded  # held: the partitions stay in memory while it lives
+    return value_and_grad, rows
+
+
+def _rows(loaded: dict) -> int:
+    return loaded["rows__"]
+
+
+def _add_rows(*counts: int) -> int:
+    return sum(counts)
+
+
+def train(job: Job, e: Any, text: str, start: dict[str, Any] | None, fixed: dict[str, Any],
+          seed: int, on_step: Any = None, **options: Any) -> Any:  # fmt: skip
+    """Full-batch descent (``minimize --data``) with each step's loss and gradient
+    reduced over the partitions: a ``train.Training``, as the local engine's."""
+    import numpy as np
+
+    from .api import training_settings
+    from .train import Batching
+    from .train import train as descend
+
+    held = {**{n: None for n in job.names if n in e.graph.variables}, **fixed}
+    params, given = e.training_starts(held, start, seed)
+    settings = training_settings(options)
+    for name in params:
+        have, want = np.shape(given[name]), tuple(e.graph.shape[e.graph.variables[name]])
+        if have != want:
+            raise BindingError(f"{name} has shape {shape_text(have)}; the expression takes "
+                               f"{shape_text(want)}")  # fmt: skip
+    value_and_grad, rows = loss_function(job, e, text, params, fixed)
+    run = descend(value_and_grad, {n: given[n] for n in params}, [], rows, settings,
+                  Batching(), on_step)  # fmt: skip
+    run.per_row = e.graph.op[e.single_output("minimize")] == "sum"
+    return run
+
+
+def write_parts(job: Job, text: str, values: dict[str, Any], directory: str, fmt: str,
+                digits: int, strict: bool) -> tuple[int, list[str], list[str]]:  # fmt: skip
+    """Each partition's per-row outputs, one file per partition into ``directory``,
+    written by the workers: the rows, the files (in partition order), the warnings."""
+    if fmt not in FILE_FORMATS:
+        raise UsageError(f"--format {fmt} is for a terminal; files per partition are "
+                         "csv, plain or json", "e.g. --format csv")  # fmt: skip
+    os.makedirs(directory, exist_ok=True)
+    width = max(5, len(str(len(job.parts) - 1)))
+    paths = [os.path.join(directory, f"part-{i:0{width}d}{FILE_FORMATS[fmt]}")
+             for i in range(len(job.parts))]  # fmt: skip
+    key = job.key(text)
+    done = job.cluster.each([(_write_part, part, os.path.abspath(path), key, values, fmt,
+                              digits, strict) for part, path in zip(job.parts, paths)])  # fmt: skip
+    return sum(r for r, _ in done), paths, [w for _, said in done for w in said]

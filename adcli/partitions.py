@@ -1,0 +1,123 @@
+"""The partitions of ``--data`` on ``--engine dask`` (SPEC §11): a glob, a folder or a
+file, each file a partition, and a large file cut into blocks (CSV by byte ranges at
+line ends, Parquet by row groups), so that no partition outgrows a worker.
+
+Paths are taken as the workers see them: the engine expands and reads them on a
+worker, never on the client, which needs no access to the data at all. Nothing here
+imports Dask.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from typing import NamedTuple
+
+from .data import _TEXT, _csv, _file_text, _first_line, _format, _parquet, _Source
+from .errors import UsageError
+
+BLOCK = 64 * 2**20  # bytes: a bigger file is read as several partitions (Dask's own size)
+_FORMATS = (*_TEXT, ".parquet")
+_GLOB = re.compile(r"[*?\[]")
+_KINDS = "partitions are .csv, .tsv, .txt (also .gz) or .parquet files"
+_HEAD = 1 << 20  # bytes read from a file's start for its header line (comments above it)
+
+
+class Part(NamedTuple):
+    """One partition: a file, or a block of it. For text, the lines that start in the
+    byte range ``[start, end)``; for Parquet, the row groups ``start`` to ``end − 1``;
+    ``end`` None: the whole file."""
+
+    path: str
+    start: int = 0
+    end: int | None = None
+
+    @property
+    def label(self) -> str:
+        if self.end is None:
+            return self.path
+        unit = "row groups" if _format(self.path) == ".parquet" else "bytes"
+        return f"{self.path} ({unit} {self.start}–{self.end})"
+
+
+def expand(spec: str, block: int = BLOCK) -> list[Part]:
+    """The partitions ``spec`` names: the files a glob matches or a folder holds (CSV,
+    TSV, text, each also .gz, and Parquet), in natural order (``part-2`` before
+    ``part-10``), each cut into blocks of about ``block`` bytes."""
+    if os.path.isdir(spec):
+        paths = [os.path.join(spec, name) for name in os.listdir(spec)]
+        paths = [p for p in paths if os.path.isfile(p) and _format(p) in _FORMATS]
+        where = f"the folder {spec}"
+    elif _GLOB.search(spec):
+        paths = [p for p in glob.glob(spec) if os.path.isfile(p)]
+        where = f"the pattern {spec}"
+    elif os.path.isfile(spec):
+        paths = [spec]
+        where = spec
+    else:
+        raise UsageError(f"no such file or folder: {spec}",
+                         "give a file, a folder, or a pattern: 'data/part-*.csv'")  # fmt: skip
+    if not paths:
+        raise UsageError(f"{where} has no data files", _KINDS)
+    odd = [p for p in paths if _format(p) not in _FORMATS]
+    if odd:
+        raise UsageError(f"{odd[0]} is not a file a partition can be", _KINDS)
+    return [part for path in sorted(paths, key=_natural) for part in _blocks(path, block)]
+
+
+def _natural(path: str) -> list:
+    return [int(piece) if piece.isdigit() else piece for piece in re.split(r"(\d+)", path)]
+
+
+def _blocks(path: str, block: int) -> list[Part]:
+    if _format(path) == ".parquet":
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+        groups = meta.num_row_groups
+        if groups < 2 or os.path.getsize(path) <= block:
+            return [Part(path)]
+        per = max(1, groups * block // os.path.getsize(path))
+        return [Part(path, g, min(g + per, groups)) for g in range(0, groups, per)]
+    size = os.path.getsize(path)
+    if path.lower().endswith(".gz") or size <= block:  # gzip cannot be entered midway
+        return [Part(path)]
+    return [Part(path, at, min(at + block, size)) for at in range(0, size, block)]
+
+
+def source(part: Part) -> _Source:
+    """The partition opened as a data file: its columns' names, and a reader."""
+    fmt = _format(part.path)
+    if not os.path.isfile(part.path):
+        raise UsageError(f"no such file: {part.path}", "paths are as the workers see them")
+    if fmt == ".parquet":
+        groups = None if part.end is None else list(range(part.start, part.end))
+        return _parquet(part.path, groups)
+    if part.end is None:
+        return _csv(part.path, _file_text(part.path), part.path)
+    return _csv(part.label, _block_text(part))
+
+
+def _block_text(part: Part) -> str:
+    """The file's header line, then the lines that start in the block's byte range:
+    a line that crosses the range's end is the block's, one that crosses its start is
+    the block before's."""
+    with open(part.path, "rb") as f:
+        head = f.read(_HEAD) if part.start else b""  # where the header line is
+        f.seek(max(part.start - 1, 0))
+        if part.start:
+            f.readline()  # the end of a line that started in the block before
+        at = f.tell()
+        body = f.read(part.end - at) if at < part.end else b""
+        if body and not body.endswith(b"\n"):
+            body += f.readline()
+    try:
+        text = body.decode("utf-8-sig").replace("\r\n", "\n")
+        if not part.start:
+            return text
+        head_text = head.decode("utf-8-sig", "replace").replace("\r\n", "\n")
+        _, header, _ = _first_line(head_text, part.path)
+    except UnicodeDecodeError:
+        raise UsageError(f"{part.label} is not UTF-8 text", "save it as UTF-8") from None
+    return header + "\n" + text
