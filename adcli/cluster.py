@@ -107,12 +107,13 @@ class Cluster:
     def reduce(self, loaded: Sequence[Any], share: Callable, combine: Callable,
                **arguments: Any) -> Any:  # fmt: skip
         """``share(partition, **arguments)`` of every loaded partition, combined by a
-        tree of ``combine`` tasks on the workers; only the last result comes back."""
+        tree of ``combine`` tasks on the workers, ``FAN_IN`` shares a task; the client
+        is the root, combining the last ``FAN_IN`` or fewer (one trip less than a task)."""
         futures = self.client.map(share, loaded, pure=False, **arguments)
-        while len(futures) > 1:
+        while len(futures) > FAN_IN:
             futures = [self.client.submit(combine, *futures[i : i + FAN_IN], pure=False)
                        for i in range(0, len(futures), FAN_IN)]  # fmt: skip
-        return futures[0].result()
+        return combine(*self.client.gather(futures))
 
     def each(self, tasks: Sequence[tuple]) -> list[Any]:
         """``function(*args)`` for each ``(function, *args)``, on the workers: the results."""
@@ -164,12 +165,12 @@ def _load_squares(part: Part, model_columns: tuple, target: tuple, weights: str 
     loaded = {n: columns[n] for n in model_columns}
     loaded["rows__"] = rows
     loaded["t__"] = np.broadcast_to(np.asarray(values, dtype=np.float64), (rows,))
-    loaded["w__"] = None
+    loaded["root_w__"] = None
     if weights:
         w = columns[weights]
         if not (np.isfinite(w).all() and (w >= 0).all()):
             raise UsageError("weights must be finite numbers ≥ 0", f"see {part.label}")
-        loaded["w__"] = w
+        loaded["root_w__"] = np.sqrt(w)
     return loaded
 
 
@@ -177,8 +178,8 @@ def _moments(loaded: dict) -> tuple[int, float, float, float]:
     """Rows, the weights' sum, the target's weighted mean and sum of squares about it."""
     import numpy as np
 
-    t, w = loaded["t__"], loaded["w__"]
-    w = np.ones_like(t) if w is None else w
+    t, root_w = loaded["t__"], loaded["root_w__"]
+    w = np.ones_like(t) if root_w is None else root_w**2
     total = float(np.sum(w))
     mean = float(np.sum(w * t) / total) if total > 0 else 0.0
     return loaded["rows__"], total, mean, float(np.sum(w * (t - mean) ** 2))
@@ -203,23 +204,14 @@ def _squares_share(loaded: dict, model: tuple, params: tuple, x: Any) -> tuple:
     the local engine's), its residual sum of squares, its rows."""
     import numpy as np
 
+    from .fit import augmented_r
+
     e = _expression(*model)
-    rows, p = loaded["rows__"], len(params)
     values = dict(zip(params, (float(v) for v in x)))
     with np.errstate(all="ignore"):
         m, *dm = e.compiled(_model_nodes(e, params)).whole(*_arguments(e, loaded, values))
-        A = np.empty((rows, p + 1), order="F")
-        for i, d in enumerate(dm):
-            np.negative(np.broadcast_to(d, (rows,)), out=A[:, i])
-        np.subtract(loaded["t__"], np.broadcast_to(m, (rows,)), out=A[:, p])
-        if loaded["w__"] is not None:
-            A *= np.sqrt(loaded["w__"])[:, None]
-        rss = float(A[:, p] @ A[:, p])
-        try:
-            R = np.linalg.qr(A, mode="r")
-        except np.linalg.LinAlgError:  # not finite: the solver sees it and stops
-            R = np.full((min(rows, p + 1), p + 1), math.nan)
-    return R, rss, rows
+        R, rss = augmented_r(m, dm, loaded["t__"], loaded["root_w__"])
+    return R, rss, loaded["rows__"]
 
 
 def _model_nodes(e: Any, params: tuple) -> list[int]:

@@ -105,6 +105,11 @@ def eval_(scheduler: str | None, workers: int | None, text: str, data: Sequence[
                 note(f"warning: {warning}")
             note(f"wrote {rows} rows to {len(paths)} files: {paths[0]} … {paths[-1]}")
             return
+        if len(kinds) > 1 or kinds[0] not in ("sum", "mean"):
+            raise UsageError("on --engine dask, eval gives values that each depend on one row "
+                             "of the data (a file per partition), or one sum(...) or mean(...) "
+                             "of them", "x - mean(x) takes two passes: eval mean(x), then "
+                             "x - m --with m=...")  # fmt: skip
         if directory:
             raise UsageError("-o DIR/ takes rows, and this expression has none",
                              "leave out -o: the result is printed")  # fmt: skip
