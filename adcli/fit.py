@@ -218,6 +218,31 @@ def _polish(fit: Fit, x: Any, system, bounds) -> tuple[Any, Any, float]:
         return x, R, rss
     p = len(x)
     lower, upper = bounds if bounds is not None else ([-np.inf] * p, [np.inf] * p)
+    gap = float(np.linalg.norm(R[:p, p]))  # ‖Qᵀr‖²: what a Gauss–Newton step would gain
+    for _ in range(POLISH_STEPS):
+        try:
+            step = -solve_triangular(R[:p, :p], R[:p, p])
+        except (ValueError, np.linalg.LinAlgError):
+            break
+        if not (np.isfinite(step).all() and (np.abs(step) <= POLISH_REACH * np.abs(x)).all()):
+            break
+        if (np.abs(step) <= 4 * np.finfo(float).eps * np.abs(x)).all():
+            break  # there already, to rounding
+        ahead = x + step
+        if (ahead < lower).any() or (ahead > upper).any():
+            break
+        R_ahead, rss_ahead = system(ahead)
+        fit.evaluations += 1
+        fit.iterations += 1
+        if not rss_ahead <= rss * (1.0 + 1e-12):  # no worse, to rounding
+            break
+        x, R, rss = ahead, R_ahead, rss_ahead
+        gap, before = float(np.linalg.norm(R[:p, p])), gap
+        if not gap <= 0.5 * before:  # the gain is down to rounding: no step pays now
+            break
+    return x, R, rss
+    p = len(x)
+    lower, upper = bounds if bounds is not None else ([-np.inf] * p, [np.inf] * p)
     for _ in range(POLISH_STEPS):
         try:
             step = -solve_triangular(R[:p, :p], R[:p, p])

@@ -149,6 +149,7 @@ def test_a_million_rows_in_eight_files_fit_as_on_one_machine(run, scheduler, tmp
     assert dask["n"] == 10**6
 
 
+@pytest.mark.slow  # a cluster of its own: seconds
 def test_a_worker_killed_in_the_middle_of_a_fit_changes_nothing(tmp_path, monkeypatch):
     """The third reduction of a fit kills the worker process that holds partition 0: its
     partitions are read again from the files elsewhere, and the fit ends with the very
@@ -275,6 +276,7 @@ def test_a_sum_over_every_row_is_printed(run, scheduler, tmp_path):
 # --- the cluster of commands, and --workers ------------------------------------------------
 
 
+@pytest.mark.slow  # a cluster of its own: seconds
 def test_a_cluster_started_as_commands(run, tmp_path):
     """``dask scheduler`` and two ``dask worker`` processes, each a command of its own;
     adcli joins them at tcp://127.0.0.1:PORT."""
@@ -342,6 +344,7 @@ def wait_for_workers(file: Path, count: int, seconds: float = 60) -> str:
     raise TimeoutError("the scheduler did not start")
 
 
+@pytest.mark.slow  # a cluster of its own: seconds
 def test_workers_starts_a_local_cluster(shell, tmp_path):
     seed002_rows(tmp_path / "s", 2)
     r = shell("fit", "y ~ w*x + b", "--data", str(tmp_path / "s"), "--engine", "dask",
