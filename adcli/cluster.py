@@ -286,7 +286,10 @@ class Job:
                              "partitions of one table",
                              "put the columns side by side in each partition")  # fmt: skip
         self.cluster = cluster
-        self.parts = cluster.partitions(data[0].strip())
+        spec = data[0].strip()
+        if "://" not in spec:  # a worker's working folder is not the command's: where it is
+            spec = os.path.abspath(spec)
+        self.parts = cluster.partitions(spec)
         self.names = cluster.names(self.parts[0])
         self.shapes = {**{n: (None,) for n in self.names}, **(arrays or {})}
 

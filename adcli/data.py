@@ -235,6 +235,8 @@ def _open(spec: str, stdin: TextIO) -> _Source:
                 f"{spec}: NAME=FILE binds the one array of a .npy file",
                 f"{path} names its own columns: give just {path}",
             )
+    if os.path.isdir(spec):
+        _check_file(spec)
     fmt = _format(spec)
     if fmt == ".npy":
         raise UsageError(
@@ -258,10 +260,11 @@ def _format(path: str) -> str:
 
 
 def _check_file(path: str) -> None:
+    partitions = "a folder or a pattern of files is the partitions of --engine dask"
     if os.path.isdir(path):
-        raise UsageError(f"{path} is a folder, not a file")
+        raise UsageError(f"{path} is a folder, not a file", partitions)
     if not os.path.exists(path):
-        raise UsageError(f"no such file: {path}")
+        raise UsageError(f"no such file: {path}", partitions if re.search(r"[*?[]", path) else None)
 
 
 # --- CSV -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ TOLERANCE = 2.220446049250313e-16  # MINPACK's smallest: machine epsilon
 LARGE_TOLERANCE = 1e-12
 MAX_EVALUATIONS = 20000  # per solver run; NIST's hardest problems take a few hundred
 SMALL = 10**5  # rows × parameters below which auto also runs trf (milliseconds there)
+BLOCK_ROWS = 1 << 16  # rows of [J r] decomposed at a time
 
 
 def split(text: str) -> tuple[str, str]:
@@ -118,14 +119,20 @@ def least_squares(
         m, dm = at(x)
         return augmented_r(m, dm, target, None if weights is None else root_w)
 
-    best = _minimise(residuals, jacobian_t, n, start, bounds, method)
-    fit = _outcome(best, names)
+    w = root_w**2
+    mean = float(np.sum(w * target) / np.sum(w)) if np.sum(w) > 0 else math.nan
+    total = float(np.sum(w * (target - mean) ** 2))
+    if n * p > SMALL:  # many rows: the solvers on the R of [J r], made a block at a time
+        fit = reduced_least_squares(system, n, names, start, total=total, bounds=bounds,
+                                    method=method)  # fmt: skip
+        x = np.asarray(fit.estimates)
+    else:
+        best = _minimise(residuals, jacobian_t, n, start, bounds, method)
+        fit = _outcome(best, names)
     with np.errstate(all="ignore"):  # a fit that failed has non-finite statistics: so be it
-        x, R, rss = _polish(fit, best.x, system, bounds)
-        w = root_w**2
-        mean = float(np.sum(w * target) / np.sum(w)) if np.sum(w) > 0 else math.nan
-        total = float(np.sum(w * (target - mean) ** 2))
-        _statistics(fit, x, rss, R[:p, :p], n, total)
+        if n * p <= SMALL:
+            x, R, rss = _polish(fit, best.x, system, bounds)
+            _statistics(fit, x, rss, R[:p, :p], n, total)
         m, _ = at(x)
         fit.fitted = np.broadcast_to(m, target.shape).copy()
         fit.residuals = target - fit.fitted
@@ -139,17 +146,25 @@ def augmented_r(m: Any, dm: Sequence[Any], target: Any, root_w: Any = None) -> t
     import numpy as np
 
     rows, p = np.size(target), len(dm)
-    A = np.empty((rows, p + 1), order="F")  # LAPACK's layout: no copy on the way in
-    for i, d in enumerate(dm):
-        np.negative(np.broadcast_to(d, (rows,)), out=A[:, i])
-    np.subtract(target, np.broadcast_to(m, (rows,)), out=A[:, p])
-    if root_w is not None:
-        A *= root_w[:, None]
-    rss = float(A[:, p] @ A[:, p])
-    try:
-        return np.linalg.qr(A, mode="r"), rss
-    except np.linalg.LinAlgError:  # not finite: the solver has seen it, and stopped
-        return np.full((min(rows, p + 1), p + 1), math.nan), rss
+    block = min(rows, BLOCK_ROWS)
+    A = np.empty((block, p + 1), order="F")  # LAPACK's layout: no copy on the way in
+    factors, rss = [], 0.0
+    for start in range(0, rows, block):  # a block at a time: in cache, and no n × p copy
+        end = min(start + block, rows)
+        a = A[: end - start]
+        for i, d in enumerate(dm):
+            np.negative(np.broadcast_to(d, (rows,))[start:end], out=a[:, i])
+        np.subtract(target[start:end], np.broadcast_to(m, (rows,))[start:end], out=a[:, p])
+        if root_w is not None:
+            a *= root_w[start:end, None]
+        rss += float(a[:, p] @ a[:, p])
+        try:
+            factors.append(np.linalg.qr(a, mode="r"))
+        except np.linalg.LinAlgError:  # not finite: the solver has seen it, and stopped
+            return np.full((min(rows, p + 1), p + 1), math.nan), rss
+    if len(factors) == 1:
+        return factors[0], rss
+    return np.linalg.qr(np.vstack(factors), mode="r"), rss
 
 
 def reduced_least_squares(

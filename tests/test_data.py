@@ -348,7 +348,11 @@ def test_same_file_twice_and_a_folder(tmp_path):
     assert error([path, path]) == f"{path} is given twice"
     folder = tmp_path / "f.csv"
     folder.mkdir()
-    assert error([str(folder)]) == f"{folder} is a folder, not a file"
+    assert error([str(folder)]) == (f"{folder} is a folder, not a file\n"
+                                    "a folder or a pattern of files is the partitions of "
+                                    "--engine dask")  # fmt: skip
+    assert error([str(tmp_path)]).startswith(f"{tmp_path} is a folder, not a file")
+    assert error([str(tmp_path / "part-*.csv")]).endswith("the partitions of --engine dask")
 
 
 def test_name_equals_is_only_for_npy(tmp_path):
