@@ -525,7 +525,8 @@ class Expression:
 
     def row_model(self, data: dict[str, Any], params: Sequence[str]):
         """``model(x)``: this model's values by row at the parameters ``x``, and its
-        derivative by each (the forward tangents), over the ``data`` columns."""
+        derivative by each (the forward tangents), over the ``data`` columns;
+        ``model(x, rows)`` over a slice of the rows."""
         import numpy as np
 
         from .autodiff import tangents_of
@@ -537,10 +538,10 @@ class Expression:
         columns = {n: np.asarray(v, dtype=np.float64) for n, v in data.items()}
         at = {n: i for i, n in enumerate(self.variables)}
 
-        def model(x: Sequence[float]) -> tuple[Any, list[Any]]:
+        def model(x: Sequence[float], rows: slice | None = None) -> tuple[Any, list[Any]]:
             args: list[Any] = [None] * len(at)
             for name, value in columns.items():
-                args[at[name]] = value
+                args[at[name]] = value if rows is None else value[rows]
             for name, value in zip(params, x):
                 args[at[name]] = float(value)
             m, *dm = compiled.whole(*args) if not g.numbers else compiled.scalar(*args)

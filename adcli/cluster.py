@@ -208,9 +208,15 @@ def _squares_share(loaded: dict, model: tuple, params: tuple, x: Any) -> tuple:
 
     e = _expression(*model)
     values = dict(zip(params, (float(v) for v in x)))
+    compiled = e.compiled(_model_nodes(e, params))
+    columns = {n: v for n, v in loaded.items() if n in e.graph.variables}
+
+    def evaluate(rows: slice) -> tuple[Any, list[Any]]:
+        m, *dm = compiled.whole(*_arguments(e, {n: v[rows] for n, v in columns.items()}, values))
+        return m, dm
+
     with np.errstate(all="ignore"):
-        m, *dm = e.compiled(_model_nodes(e, params)).whole(*_arguments(e, loaded, values))
-        R, rss = augmented_r(m, dm, loaded["t__"], loaded["root_w__"])
+        R, rss = augmented_r(evaluate, loaded["t__"], loaded["root_w__"])
     return R, rss, loaded["rows__"]
 
 

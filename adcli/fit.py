@@ -72,7 +72,7 @@ class Fit:
 
 
 def least_squares(
-    model: Callable[[Sequence[float]], tuple[Any, list[Any]]],
+    model: Callable[..., tuple[Any, list[Any]]],
     target: Any,
     names: Sequence[str],
     start: Sequence[float],
@@ -83,13 +83,14 @@ def least_squares(
 ) -> Fit:
     """Minimise Σ wᵢ(tᵢ − mᵢ)² over the parameters, from ``start``. ``model(p)`` gives
     the model's values by row and its derivative by each parameter (arrays of the
-    rows, or numbers where one does not depend on the row)."""
+    rows, or numbers where one does not depend on the row); ``model(p, rows)`` the
+    same for a slice of the rows."""
     import numpy as np
 
     target = np.asarray(target, dtype=np.float64)
     n, p = target.size, len(names)
-    root_w = np.ones(n) if weights is None else np.sqrt(np.asarray(weights, dtype=np.float64))
-    if weights is not None and not (np.isfinite(root_w).all() and (root_w >= 0).all()):
+    root_w = None if weights is None else np.sqrt(np.asarray(weights, dtype=np.float64))
+    if root_w is not None and not (np.isfinite(root_w).all() and (root_w >= 0).all()):
         raise UsageError("weights must be finite numbers ≥ 0")
 
     last: list = [None, None]  # the model at the x last asked: residuals and Jacobian want both
@@ -103,7 +104,7 @@ def least_squares(
     def residuals(x: np.ndarray) -> np.ndarray:
         m, _ = at(x)
         r = target - np.broadcast_to(m, target.shape)
-        return r if weights is None else root_w * r
+        return r if root_w is None else root_w * r
 
     def jacobian_t(x: np.ndarray) -> np.ndarray:
         """Jᵀ, a row per parameter: MINPACK's own layout (no copy on its way in)."""
@@ -111,17 +112,18 @@ def least_squares(
         Jt = np.empty((p, n))  # a new one each time: a solver may keep the last
         for i, d in enumerate(dm):
             np.negative(np.broadcast_to(d, target.shape), out=Jt[i])
-            if weights is not None:
+            if root_w is not None:
                 Jt[i] *= root_w
         return Jt
 
     def system(x: np.ndarray) -> tuple[Any, float]:
-        m, dm = at(x)
-        return augmented_r(m, dm, target, None if weights is None else root_w)
+        if n * p <= SMALL:  # the solvers made the model for every row: cut it into blocks
+            evaluate = sliced(*at(x), n)
+        else:  # made a block at a time: each block's arrays stay in cache
+            evaluate = lambda rows: model(x, rows)  # noqa: E731
+        return augmented_r(evaluate, target, root_w)
 
-    w = root_w**2
-    mean = float(np.sum(w * target) / np.sum(w)) if np.sum(w) > 0 else math.nan
-    total = float(np.sum(w * (target - mean) ** 2))
+    total = _spread(target, None if root_w is None else root_w**2)
     if n * p > SMALL:  # many rows: the solvers on the R of [J r], made a block at a time
         fit = reduced_least_squares(system, n, names, start, total=total, bounds=bounds,
                                     method=method)  # fmt: skip
@@ -139,32 +141,63 @@ def least_squares(
     return fit
 
 
-def augmented_r(m: Any, dm: Sequence[Any], target: Any, root_w: Any = None) -> tuple[Any, float]:
-    """The R factor of the QR of [J r] over these rows (J the residuals' Jacobian, −∂m
-    by each parameter; r = target − m; each row times its root weight), and rᵀr. Its
-    top left is J's R; its last column Qᵀr, whose norm is ‖r‖."""
+def _spread(target: Any, w: Any = None) -> float:
+    """Σ wᵢ(tᵢ − t̄)², t̄ the weighted mean: what R² measures the residuals against."""
     import numpy as np
 
-    rows, p = np.size(target), len(dm)
-    block = min(rows, BLOCK_ROWS)
-    A = np.empty((block, p + 1), order="F")  # LAPACK's layout: no copy on the way in
-    factors, rss = [], 0.0
-    for start in range(0, rows, block):  # a block at a time: in cache, and no n × p copy
-        end = min(start + block, rows)
-        a = A[: end - start]
+    if w is None:
+        return float(np.sum(np.square(target - np.mean(target)))) if target.size else math.nan
+    total = float(np.sum(w))
+    if not total > 0:
+        return math.nan
+    return float(np.sum(w * np.square(target - float(np.dot(w, target)) / total)))
+
+
+def augmented_r(evaluate: Callable[[slice], tuple[Any, Sequence[Any]]], target: Any,
+                root_w: Any = None) -> tuple[Any, float]:  # fmt: skip
+    """The R factor of the QR of [J r] over the rows of ``target`` (J the residuals'
+    Jacobian, −∂m by each parameter; r = target − m; each row times its root weight),
+    and rᵀr. Its top left is J's R; its last column Qᵀr, whose norm is ‖r‖.
+
+    A block of rows at a time: ``evaluate(rows)`` gives the model's values and its
+    derivatives on a slice of rows (numbers where one is the same on every row), so
+    that no array of every row is made, and each block's work stays in cache."""
+    import numpy as np
+    from scipy.linalg.lapack import dgeqrf as geqrf
+
+    rows = np.size(target)
+    factors, rss, A = [], 0.0, None
+    for start in range(0, rows, BLOCK_ROWS):
+        block = slice(start, min(start + BLOCK_ROWS, rows))
+        size = block.stop - block.start
+        m, dm = evaluate(block)
+        if A is None:  # LAPACK's layout: no copy on the way in
+            A = np.empty((min(rows, BLOCK_ROWS), len(dm) + 1), order="F")
+        a, p = A[:size], len(dm)
         for i, d in enumerate(dm):
-            np.negative(np.broadcast_to(d, (rows,))[start:end], out=a[:, i])
-        np.subtract(target[start:end], np.broadcast_to(m, (rows,))[start:end], out=a[:, p])
+            np.negative(np.broadcast_to(d, (size,)), out=a[:, i])
+        np.subtract(target[block], np.broadcast_to(m, (size,)), out=a[:, p])
         if root_w is not None:
-            a *= root_w[start:end, None]
+            a *= root_w[block, None]
         rss += float(a[:, p] @ a[:, p])
-        try:
-            factors.append(np.linalg.qr(a, mode="r"))
-        except np.linalg.LinAlgError:  # not finite: the solver has seen it, and stopped
+        if not np.isfinite(a).all():  # the solver sees it, and stops
             return np.full((min(rows, p + 1), p + 1), math.nan), rss
+        # LAPACK's QR in place, its R alone: numpy's qr copies the block and makes more
+        qr, tau, work, info = geqrf(a, overwrite_a=True)
+        factors.append(np.triu(qr[: p + 1]))
     if len(factors) == 1:
         return factors[0], rss
     return np.linalg.qr(np.vstack(factors), mode="r"), rss
+
+
+def sliced(m: Any, dm: Sequence[Any], rows: int) -> Callable[[slice], tuple[Any, list[Any]]]:
+    """``augmented_r``'s ``evaluate`` for values already made for every row."""
+    import numpy as np
+
+    def cut(value: Any, block: slice) -> Any:
+        return value[block] if np.ndim(value) else value
+
+    return lambda block: (cut(m, block), [cut(d, block) for d in dm])
 
 
 def reduced_least_squares(
@@ -389,6 +422,11 @@ def _statistics(fit: Fit, x, rss: float, R, n: int, total: float) -> None:
     fit.sigma = math.sqrt(fit.rss / fit.dof) if fit.dof > 0 else math.nan
     fit.r2 = 1.0 - fit.rss / total if total > 0 else math.nan
     if p == 0:
+        return
+    if not np.isfinite(R).all():  # a fit that failed: no statistics to speak of
+        fit.stderr, fit.tvalues = [math.nan] * p, [math.nan] * p
+        fit.ci95 = [(math.nan, math.nan)] * p
+        fit.cov = fit.corr = [[math.nan] * p for _ in range(p)]
         return
     # (JᵀJ)⁻¹ from the SVD of R: no normal equations, whose condition is the square
     _, s, vt = np.linalg.svd(R, full_matrices=False)
