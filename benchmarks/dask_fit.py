@@ -14,8 +14,8 @@ all of them in one file. The fit: `y ~ a*exp(-b*x) + c` from a = 1, b = 1, c = 0
   process times each reduction: the first waits for the workers to read their
   partitions; each later one is an iteration (every partition's QR of [J r], the
   tree of stacked R factors, the client's step).
-- the overhead per iteration that Dask adds: a reduction over 16 partitions of 16
-  rows each (no work to speak of), on the 2-worker cluster.
+- the overhead per iteration that Dask adds: a reduction over 1, 16, 64 and 256
+  partitions of 16 rows each (no work to speak of), on the 2-worker cluster.
 
 Every engine's estimates are compared with the local engine's (relative difference).
 
@@ -113,10 +113,10 @@ def overhead(address: str, folder: Path, parts: int) -> float:
     """The median time of a reduction over ``parts`` partitions of 16 rows each."""
     from adcli import cluster
 
-    tiny = folder / "tiny"
+    tiny = folder / f"tiny-{parts}"
     tiny.mkdir()
     for i in range(parts):
-        np.savetxt(tiny / f"part-{i:02d}.csv", np.ones((16, 2)), delimiter=",", header="x,y",
+        np.savetxt(tiny / f"part-{i:03d}.csv", np.ones((16, 2)), delimiter=",", header="x,y",
                    comments="")  # fmt: skip
     with cluster.connect(address) as client:
         job = cluster.Job(client, [str(tiny)])
@@ -154,7 +154,7 @@ def main() -> None:
         rows = [("local engine", local_wall, local["read"], local["fit"], local["per_iteration"],
                  local["iterations"], 0.0)]  # fmt: skip
         reference = local["estimates"]
-        lost = 0.0
+        lost: dict[int, float] = {}
         for workers in (1, 2):
             started = time.perf_counter()
             local_cluster = distributed.LocalCluster(
@@ -166,7 +166,7 @@ def main() -> None:
                                     "--scheduler", lc.scheduler_address)  # fmt: skip
                 run = dask_in_process(lc.scheduler_address, folder)
                 if workers == 2:
-                    lost = overhead(lc.scheduler_address, folder, args.parts)
+                    lost = {p: overhead(lc.scheduler_address, folder, p) for p in (1, 16, 64, 256)}
             name = f"dask, {workers} worker{'s' if workers > 1 else ''} (start-up {up:.1f} s)"
             rows.append((name, wall, run["load"], run["total"] - run["load"],
                          run["per_iteration"], run["iterations"],
@@ -181,10 +181,12 @@ def main() -> None:
                 f"| {name} | {wall:.2f} s | {read:.2f} s | {fit:.2f} s | {per * 1000:.0f} ms | "
                 f"{count} | {rel:.1e} |"
             )
-        print(
-            f"\nDask's overhead per iteration (a reduction over {args.parts} partitions of 16 "
-            f"rows, 2 workers): {lost * 1000:.1f} ms"
-        )
+        print("\nDask's overhead per iteration: a reduction over P partitions of 16 rows each "
+              "(no work to speak of), 2 workers\n")  # fmt: skip
+        print("| partitions | per iteration |")
+        print("|---|---|")
+        for count, seconds in lost.items():
+            print(f"| {count} | {seconds * 1000:.1f} ms |")
         print(f"local engine's command, estimates: {local_json['params']}")
 
 
