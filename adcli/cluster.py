@@ -68,8 +68,10 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Cluster
         return Cluster(client)
     import logging
 
+    # ":0": the scheduler's HTTP server on a free port, so that two commands at once (or
+    # a cluster already on 8787) start without a warning
     local = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                         processes=True, dashboard_address=None,
+                         processes=True, dashboard_address=":0",
                          silence_logs=logging.ERROR)  # fmt: skip
     return Cluster(Client(local), local)
 

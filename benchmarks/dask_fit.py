@@ -158,7 +158,7 @@ def main() -> None:
         for workers in (1, 2):
             started = time.perf_counter()
             local_cluster = distributed.LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             )
             with local_cluster as lc:
                 up = time.perf_counter() - started

@@ -31,7 +31,7 @@ RELATIVE = 1e-10
 def scheduler():
     """A local cluster of 2 worker processes, for the module: its address."""
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local:  # fmt: skip
+                                  dashboard_address=":0") as local:  # fmt: skip
         yield local.scheduler_address
 
 
@@ -177,7 +177,7 @@ def test_a_worker_killed_in_the_middle_of_a_fit_changes_nothing(tmp_path, monkey
         return reduce(self, loaded, *more, **kwargs)
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local_cluster:  # fmt: skip
+                                  dashboard_address=":0") as local_cluster:  # fmt: skip
         address = local_cluster.scheduler_address
         undisturbed = fit(address, None, *args)
         monkeypatch.setattr(cluster.Cluster, "reduce", reduce_and_kill)
