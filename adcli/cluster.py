@@ -56,16 +56,8 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Cluster
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be a whole number ≥ 1, got {workers}")
     if scheduler:
-        try:
-            if scheduler.endswith(".json"):
-                client = Client(scheduler_file=scheduler, timeout=CONNECT_SECONDS)
-            else:
-                client = Client(scheduler, timeout=CONNECT_SECONDS)
-        except (OSError, TimeoutError, ValueError) as e:
-            raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {e}",
-                             "start one (dask scheduler), or give --workers N for a "
-                             "local cluster") from None  # fmt: skip
-        return Cluster(client)
+        _listening(scheduler)
+        return Cluster(_client(Client, scheduler))
     import logging
 
     # ":0": the scheduler's HTTP server on a free port, so that two commands at once (or
@@ -74,6 +66,52 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Cluster
                          processes=True, dashboard_address=":0",
                          silence_logs=logging.ERROR)  # fmt: skip
     return Cluster(Client(local), local)
+
+
+def _client(Client: type, scheduler: str) -> Any:
+    """A client of the scheduler at an address or in a scheduler file. It connects in a
+    thread of its own, waited for a while: Dask's client waits for ever on a peer that
+    takes the connection and never answers (a port of some other server)."""
+    import threading
+
+    found: dict[str, Any] = {}
+
+    def attempt() -> None:
+        try:
+            if scheduler.endswith(".json"):
+                found["client"] = Client(scheduler_file=scheduler, timeout=CONNECT_SECONDS)
+            else:
+                found["client"] = Client(scheduler, timeout=CONNECT_SECONDS)
+        except Exception as e:  # said below, whatever Dask raised
+            found["error"] = e
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 2)
+    hint = "start one (dask scheduler), or give --workers N for a local cluster"
+    if "client" in found:
+        return found["client"]
+    if thread.is_alive():
+        raise UsageError(f"the Dask scheduler at {scheduler} does not answer", hint)
+    raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {found['error']}", hint)
+
+
+def _listening(address: str) -> None:
+    """A ``tcp://HOST:PORT`` where nothing listens is said at once: Dask's client would
+    retry it for its whole timeout."""
+    import socket
+
+    host, _, port = address.removeprefix("tcp://").rpartition(":")
+    if not address.startswith("tcp://") or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_SECONDS).close()
+    except ConnectionRefusedError:
+        raise UsageError(f"no Dask scheduler listens at {address}",
+                         "start one (dask scheduler), or give --workers N for a local "
+                         "cluster") from None  # fmt: skip
+    except OSError:
+        return  # a name or a route Dask's own client will say more about
 
 
 class Cluster:

@@ -444,9 +444,24 @@ def test_scheduler_and_workers_need_the_dask_engine(run, tmp_path):
         assert r.code == 2 and f"{option[0]} is for --engine dask" in r.err
 
 
-def test_a_scheduler_that_is_not_there_is_named(run, tmp_path, monkeypatch):
-    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
+def test_a_scheduler_that_is_not_there_is_named_at_once(run, tmp_path):
+    started = time.monotonic()
     r = run("fit", "y ~ a*x", "--data", str(tmp_path), "--engine", "dask", "--scheduler",
             "tcp://127.0.0.1:9")  # fmt: skip
     assert r.code == 2, r
-    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.err
+    assert "no Dask scheduler listens at tcp://127.0.0.1:9" in r.err
+    assert time.monotonic() - started < cluster.CONNECT_SECONDS  # not Dask's whole timeout
+
+
+def test_a_scheduler_that_does_not_answer_is_named(run, tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
+    with socket.socket() as silent:  # listens, and never speaks Dask
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        r = run("fit", "y ~ a*x", "--data", str(tmp_path), "--engine", "dask", "--scheduler",
+                address)  # fmt: skip
+    assert r.code == 2, r
+    assert f"the Dask scheduler at {address} does not answer" in r.err
