@@ -107,6 +107,28 @@ def test_weights_and_bounds_on_dask_are_the_local_fit(run, scheduler, tmp_path):
     assert dask["params"]["b"] == pytest.approx(0.45)  # held at its bound
 
 
+def test_partitions_are_read_once_and_the_model_compiled_once_per_worker(scheduler, tmp_path):
+    """The scheduler's record of the fit's tasks: one read of each partition, then a
+    share of each partition per reduction; and each worker process compiled the model
+    (and the target) once, however many tasks it ran."""
+    from adcli.daskrun import fit
+
+    p = nist.load("Misra1a")
+    write_parts(tmp_path / "m", {"x": p.x, "y": p.y}, 5)
+    with distributed.Client(scheduler) as watcher:
+        before = watcher.run(lambda: cluster._expression.cache_info().misses)
+        with distributed.get_task_stream(client=watcher) as stream:
+            got = fit(scheduler, None, f"y ~ {p.model}", [str(tmp_path / "m")],
+                      ["b1=500,b2=1e-4"], None, None, "auto", "squares", print)  # fmt: skip
+        tasks = [t["key"].split("-")[0] for t in stream.data]
+        after = watcher.run(lambda: cluster._expression.cache_info().misses)
+    assert got.converged
+    assert tasks.count("_load_squares") == 5
+    shares = tasks.count("_squares_share")
+    assert shares >= 5 * got.evaluations and shares % 5 == 0
+    assert sum(after.values()) - sum(before.values()) <= 2 * len(after)  # model, target
+
+
 @pytest.mark.slow
 def test_every_nist_run_on_dask_reaches_the_certified_digits(scheduler, tmp_path):
     """All 27 problems from both starts, each in three files, fitted on the cluster: the
