@@ -143,6 +143,18 @@ def _names(options: list[str] | None) -> list[str] | None:
     return [name for option in options for name in option.split(",")]
 
 
+def _on_dask(engine: str, scheduler: str | None, workers: int | None) -> bool:
+    """Whether ``--engine`` asks for Dask (SPEC §11); ``--scheduler`` and ``--workers``
+    are for it only. Here, not in daskrun: a local command imports nothing of it."""
+    if engine not in ("local", "dask"):
+        raise UsageError(f"unknown engine {engine!r}", "choose local or dask")
+    if engine == "local":
+        for option, value in (("--scheduler", scheduler), ("--workers", workers)):
+            if value is not None:
+                raise UsageError(f"{option} is for --engine dask", "add --engine dask")
+    return engine == "dask"
+
+
 def _version(value: bool) -> None:
     if value:
         print(f"adcli {__version__}")
@@ -236,10 +248,9 @@ def eval_(
 
     Example: adcli eval "x**2 + y" --at x=0:1:5,y=1
     """
-    from .daskrun import on_dask
     from .datarun import bind, fixed_numbers, on_arrays, write_values
 
-    if on_dask(engine, scheduler, workers):
+    if _on_dask(engine, scheduler, workers):
         from . import daskrun
 
         out = Output(format, digits, no_color, spelling=flag)
@@ -273,12 +284,11 @@ def grad(
 
     Example: adcli grad "x*sigmoid(x)/(x**2+1)" --at 2
     """
-    from .daskrun import on_dask
     from .datarun import bind, fixed_numbers, on_arrays, write_gradient
 
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}", "choose reverse or forward")
-    if on_dask(engine, scheduler, workers):
+    if _on_dask(engine, scheduler, workers):
         from . import daskrun
 
         for option, used in (("--mode forward", mode == "forward"), ("--explain", explain),
@@ -688,12 +698,11 @@ def minimize(
 
     Example: adcli minimize "x*sigmoid(x)/(x**2+1)" --lr 1 --start 1.33
     """
-    from .daskrun import on_dask
     from .datarun import on_arrays
     from .optimize import METHODS
     from .trace import write_comparison, write_run
 
-    if on_dask(engine, scheduler, workers):
+    if _on_dask(engine, scheduler, workers):
         for option, value in (("--compare", compare), ("--plot", plot)):
             if value:
                 raise UsageError(f"{option} is for minimize without --data")
@@ -891,7 +900,6 @@ def fit(
 
     Example: adcli fit "y ~ a*exp(-b*x) + c" --data decay.csv --start a=1,b=0.1
     """
-    from .daskrun import on_dask
     from .datarun import FitInput, check_save
     from .fitreport import as_json, verdict, write_fit, write_predictions
 
@@ -902,7 +910,7 @@ def fit(
     if save:
         check_save(save)
     out = Output(format, digits, no_color, spelling=flag)
-    if on_dask(engine, scheduler, workers):
+    if _on_dask(engine, scheduler, workers):
         from . import daskrun
 
         for option, used in (("--predict", predict), ("--plot", plot or output)):

@@ -22,19 +22,6 @@ from .errors import BindingError, EvaluationError, UsageError
 from .numtext import rounded
 from .render import Output
 
-ENGINES = ("local", "dask")
-
-
-def on_dask(engine: str, scheduler: str | None, workers: int | None) -> bool:
-    """Whether ``--engine`` asks for Dask; ``--scheduler`` and ``--workers`` are for it only."""
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}", "choose local or dask")
-    if engine == "local":
-        for option, value in (("--scheduler", scheduler), ("--workers", workers)):
-            if value is not None:
-                raise UsageError(f"{option} is for --engine dask", "add --engine dask")
-    return engine == "dask"
-
 
 def fit(scheduler: str | None, workers: int | None, formula: str, data: Sequence[str],
         start: Sequence[str] | None, weights: str | None, bounds: str | None, method: str,
