@@ -383,7 +383,8 @@ def loss_function(job: Job, e: Any, text: str, params: list[str], fixed: dict[st
     if kind not in ("sum", "mean"):
         raise UsageError("on --engine dask the loss is sum(...) or mean(...) of terms that "
                          "each depend on one row of the data, so each partition's share adds up",
-                         "write a penalty inside: sum((w*x + b - y)**2 + lam*w**2/n)")  # fmt: skip
+                         "a penalty goes inside the sum, once a row: "
+                         "sum((w*x + b - y)**2 + lam*w**2/ROWS)")  # fmt: skip
     columns = tuple(n for n in e.variables if n in job.names and n not in fixed)
     loaded = job.cluster.load(job.parts, _columns, columns)
     rows = job.cluster.reduce(loaded, _rows, _add_rows)
@@ -395,8 +396,7 @@ def loss_function(job: Job, e: Any, text: str, params: list[str], fixed: dict[st
                                      x=x, fixed=fixed, mean=mean, gradient=gradient)  # fmt: skip
         return (f / rows, [gi / rows for gi in g]) if mean else (f, g)
 
-    value_and_grad.loaded = loaded  # held: the partitions stay in memory while it lives
-    return value_and_grad, rows
+    return value_and_grad, rows  # its closure holds the partitions' futures: they stay
 
 
 def _rows(loaded: dict) -> int:

@@ -8,6 +8,12 @@ MINPACK's Levenberg–Marquardt (``lm``) and the trust-region reflective method
 (``trf``, which takes bounds), well kept and the reference of the NIST results. A
 run tries both from the start and polishes the better one, since each fails where
 the other does not (BoxBOD from its first start needs ``trf``).
+
+Many rows (or rows on a Dask cluster) are not handed to the solvers: the R factor of
+[J r] is built a block of rows at a time, and the solvers run on its p + 1 rows,
+which give them the same JᵀJ, Jᵀr and ‖r‖ (``reduced_least_squares``). Either way
+the answer ends with a Gauss–Newton polish (``_polish``), and the statistics come
+from R, never from the normal equations.
 """
 
 from __future__ import annotations
@@ -116,25 +122,22 @@ def least_squares(
                 Jt[i] *= root_w
         return Jt
 
-    def system(x: np.ndarray) -> tuple[Any, float]:
-        if n * p <= SMALL:  # the solvers made the model for every row: cut it into blocks
-            evaluate = sliced(*at(x), n)
-        else:  # made a block at a time: each block's arrays stay in cache
-            evaluate = lambda rows: model(x, rows)  # noqa: E731
-        return augmented_r(evaluate, target, root_w)
-
     total = _spread(target, None if root_w is None else root_w**2)
     if n * p > SMALL:  # many rows: the solvers on the R of [J r], made a block at a time
-        fit = reduced_least_squares(system, n, names, start, total=total, bounds=bounds,
-                                    method=method)  # fmt: skip
+        fit = reduced_least_squares(
+            lambda x: augmented_r(lambda rows: model(x, rows), target, root_w), n, names, start,
+            total=total, bounds=bounds, method=method,
+        )  # fmt: skip
         x = np.asarray(fit.estimates)
-    else:
+    else:  # the solvers on the rows; the R of [J r] cut from the model they made
         best = _minimise(residuals, jacobian_t, n, start, bounds, method)
         fit = _outcome(best, names)
-    with np.errstate(all="ignore"):  # a fit that failed has non-finite statistics: so be it
-        if n * p <= SMALL:
-            x, R, rss = _polish(fit, best.x, system, bounds)
+        with np.errstate(all="ignore"):  # a fit that failed has non-finite statistics
+            x, R, rss = _polish(
+                fit, best.x, lambda x: augmented_r(sliced(*at(x), n), target, root_w), bounds
+            )  # fmt: skip
             _statistics(fit, x, rss, R[:p, :p], n, total)
+    with np.errstate(all="ignore"):
         m, _ = at(x)
         fit.fitted = np.broadcast_to(m, target.shape).copy()
         fit.residuals = target - fit.fitted
@@ -266,7 +269,7 @@ def _polish(fit: Fit, x: Any, system, bounds) -> tuple[Any, Any, float]:
         return x, R, rss
     p = len(x)
     lower, upper = bounds if bounds is not None else ([-np.inf] * p, [np.inf] * p)
-    gap = float(np.linalg.norm(R[:p, p]))  # ‖Qᵀr‖²: what a Gauss–Newton step would gain
+    gap = float(np.linalg.norm(R[:p, p]))  # ‖Qᵀr‖, whose square a Gauss–Newton step gains
     for _ in range(POLISH_STEPS):
         try:
             step = -solve_triangular(R[:p, :p], R[:p, p])
@@ -288,27 +291,6 @@ def _polish(fit: Fit, x: Any, system, bounds) -> tuple[Any, Any, float]:
         gap, before = float(np.linalg.norm(R[:p, p])), gap
         if not gap <= 0.5 * before:  # the gain is down to rounding: no step pays now
             break
-    return x, R, rss
-    p = len(x)
-    lower, upper = bounds if bounds is not None else ([-np.inf] * p, [np.inf] * p)
-    for _ in range(POLISH_STEPS):
-        try:
-            step = -solve_triangular(R[:p, :p], R[:p, p])
-        except (ValueError, np.linalg.LinAlgError):
-            break
-        if not (np.isfinite(step).all() and (np.abs(step) <= POLISH_REACH * np.abs(x)).all()):
-            break
-        if (np.abs(step) <= 4 * np.finfo(float).eps * np.abs(x)).all():
-            break  # there already, to rounding
-        ahead = x + step
-        if (ahead < lower).any() or (ahead > upper).any():
-            break
-        R_ahead, rss_ahead = system(ahead)
-        fit.evaluations += 1
-        fit.iterations += 1
-        if not rss_ahead <= rss * (1.0 + 1e-12):  # no worse, to rounding
-            break
-        x, R, rss = ahead, R_ahead, rss_ahead
     return x, R, rss
 
 
