@@ -546,8 +546,9 @@ def _real(name: str, array: np.ndarray, label: str) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
-def _parquet(path: str, groups: list[int] | None = None) -> _Source:
-    """A Parquet file, or only its row ``groups`` (a partition of ``--engine dask``)."""
+def _parquet(path: str, groups: list[int] | None = None, filesystem: Any = None) -> _Source:
+    """A Parquet file, or only its row ``groups`` (a partition of ``--engine dask``);
+    ``filesystem``: fsspec's, for a URL (``s3://…``)."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -556,17 +557,19 @@ def _parquet(path: str, groups: list[int] | None = None) -> _Source:
             "reading .parquet needs the parquet extra: pip install 'adcli[parquet]'"
         ) from None
     failed = (OSError, ValueError, NotImplementedError, pa.ArrowException)
+    where = {"filesystem": filesystem} if filesystem is not None else {}
+    inside = filesystem._strip_protocol(path) if filesystem is not None else path
     try:
-        names = list(pq.read_schema(path).names)
+        names = list(pq.read_schema(inside, **where).names)
     except failed as e:
         raise UsageError(f"cannot read {path}: {_why(e, 'a parquet file')}") from None
 
     def read(keep: list[str]) -> dict[str, np.ndarray]:
         try:
-            if groups is None:
-                table = pq.read_table(path, columns=keep)  # only these columns are read
+            if groups is None:  # only these columns are read
+                table = pq.read_table(inside, columns=keep, **where)
             else:
-                table = pq.ParquetFile(path).read_row_groups(groups, columns=keep)
+                table = pq.ParquetFile(inside, **where).read_row_groups(groups, columns=keep)
             columns = {name: table.column(name) for name in keep}
             for name, column in columns.items():
                 if column.null_count:

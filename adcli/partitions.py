@@ -3,8 +3,10 @@ file, each file a partition, and a large file cut into blocks (CSV by byte range
 line ends, Parquet by row groups), so that no partition outgrows a worker.
 
 Paths are taken as the workers see them: the engine expands and reads them on a
-worker, never on the client, which needs no access to the data at all. Nothing here
-imports Dask.
+worker, never on the client, which needs no access to the data at all. A URL
+(``s3://bucket/rows/``, ``gs://…``, ``file://…``) is read through fsspec, which Dask
+brings, with the filesystem's own package (s3fs, gcsfs) where it is installed.
+Nothing here imports Dask.
 """
 
 from __future__ import annotations
@@ -45,19 +47,21 @@ def expand(spec: str, block: int = BLOCK) -> list[Part]:
     """The partitions ``spec`` names: the files a glob matches or a folder holds (CSV,
     TSV, text, each also .gz, and Parquet), in natural order (``part-2`` before
     ``part-10``), each cut into blocks of about ``block`` bytes."""
-    if os.path.isdir(spec):
-        paths = [os.path.join(spec, name) for name in os.listdir(spec)]
-        paths = [p for p in paths if os.path.isfile(p) and _format(p) in _FORMATS]
+    fs = _filesystem(spec)
+    if fs.isdir(spec):
+        paths = [p for p in fs.ls(spec, detail=False) if fs.isfile(p) and _format(p) in _FORMATS]
         where = f"the folder {spec}"
     elif _GLOB.search(spec):
-        paths = [p for p in glob.glob(spec) if os.path.isfile(p)]
+        paths = [p for p in fs.glob(spec) if fs.isfile(p)]
         where = f"the pattern {spec}"
-    elif os.path.isfile(spec):
+    elif fs.isfile(spec):
         paths = [spec]
         where = spec
     else:
         raise UsageError(f"no such file or folder: {spec}",
                          "give a file, a folder, or a pattern: 'data/part-*.csv'")  # fmt: skip
+    if "://" in spec:  # fsspec names them without the protocol
+        paths = [fs.unstrip_protocol(p) for p in paths]
     if not paths:
         raise UsageError(f"{where} has no data files", _KINDS)
     odd = [p for p in paths if _format(p) not in _FORMATS]
@@ -66,21 +70,61 @@ def expand(spec: str, block: int = BLOCK) -> list[Part]:
     return [part for path in sorted(paths, key=_natural) for part in _blocks(path, block)]
 
 
+def _filesystem(path: str):
+    """fsspec's filesystem for a URL; for a plain path, the local one (``_Local``)."""
+    if "://" not in path:
+        return _LOCAL
+    try:
+        import fsspec
+
+        return fsspec.core.url_to_fs(path)[0]
+    except ImportError as e:  # fsspec itself, or the filesystem's package (s3fs, gcsfs)
+        raise UsageError(f"cannot read {path}: {e}",
+                         "install the filesystem's package: s3fs for s3://, gcsfs for "
+                         "gs://; fsspec comes with the dask extra") from None  # fmt: skip
+    except ValueError as e:  # a protocol fsspec does not know
+        raise UsageError(f"cannot read {path}: {e}") from None
+
+
+class _Local:
+    """The local filesystem with the few calls of fsspec's that ``expand`` makes."""
+
+    isdir = staticmethod(os.path.isdir)
+    isfile = staticmethod(os.path.isfile)
+    size = staticmethod(os.path.getsize)
+
+    @staticmethod
+    def ls(path: str, detail: bool = False) -> list[str]:
+        return [os.path.join(path, name) for name in os.listdir(path)]
+
+    @staticmethod
+    def glob(pattern: str) -> list[str]:
+        return glob.glob(pattern)
+
+    @staticmethod
+    def open(path: str, mode: str = "rb"):
+        return open(path, mode)
+
+
+_LOCAL = _Local()
+
+
 def _natural(path: str) -> list:
     return [int(piece) if piece.isdigit() else piece for piece in re.split(r"(\d+)", path)]
 
 
 def _blocks(path: str, block: int) -> list[Part]:
+    fs = _filesystem(path)
+    size = fs.size(path)
     if _format(path) == ".parquet":
         import pyarrow.parquet as pq
 
-        meta = pq.ParquetFile(path).metadata
-        groups = meta.num_row_groups
-        if groups < 2 or os.path.getsize(path) <= block:
+        with fs.open(path, "rb") as f:
+            groups = pq.ParquetFile(f).metadata.num_row_groups
+        if groups < 2 or size <= block:
             return [Part(path)]
-        per = max(1, groups * block // os.path.getsize(path))
+        per = max(1, groups * block // size)
         return [Part(path, g, min(g + per, groups)) for g in range(0, groups, per)]
-    size = os.path.getsize(path)
     if path.lower().endswith(".gz") or size <= block:  # gzip cannot be entered midway
         return [Part(path)]
     return [Part(path, at, min(at + block, size)) for at in range(0, size, block)]
@@ -88,22 +132,35 @@ def _blocks(path: str, block: int) -> list[Part]:
 
 def source(part: Part) -> _Source:
     """The partition opened as a data file: its columns' names, and a reader."""
-    fmt = _format(part.path)
-    if not os.path.isfile(part.path):
+    fmt, fs = _format(part.path), _filesystem(part.path)
+    if not fs.isfile(part.path):
         raise UsageError(f"no such file: {part.path}", "paths are as the workers see them")
     if fmt == ".parquet":
         groups = None if part.end is None else list(range(part.start, part.end))
-        return _parquet(part.path, groups)
-    if part.end is None:
+        return _parquet(part.path, groups, None if fs is _LOCAL else fs)
+    if part.end is None and fs is _LOCAL:
         return _csv(part.path, _file_text(part.path), part.path)
-    return _csv(part.label, _block_text(part))
+    return _csv(part.label, _block_text(part, fs))
 
 
-def _block_text(part: Part) -> str:
+def _block_text(part: Part, fs) -> str:
     """The file's header line, then the lines that start in the block's byte range:
     a line that crosses the range's end is the block's, one that crosses its start is
-    the block before's."""
-    with open(part.path, "rb") as f:
+    the block before's. A whole file of a URL: all of it (gunzipped where it says .gz)."""
+    if part.end is None:
+        import gzip
+
+        try:
+            with fs.open(part.path, "rb") as f:
+                data = f.read()
+            if part.path.lower().endswith(".gz"):
+                data = gzip.decompress(data)
+            return data.decode("utf-8-sig").replace("\r\n", "\n")
+        except UnicodeDecodeError:
+            raise UsageError(f"{part.label} is not UTF-8 text", "save it as UTF-8") from None
+        except (OSError, EOFError) as e:  # gzip's errors are OSErrors too
+            raise UsageError(f"cannot read {part.label}: {e}") from None
+    with fs.open(part.path, "rb") as f:
         head = f.read(_HEAD) if part.start else b""  # where the header line is
         f.seek(max(part.start - 1, 0))
         if part.start:

@@ -417,12 +417,48 @@ def test_files_are_taken_in_natural_order(tmp_path):
     ]
 
 
+def test_urls_are_read_through_fsspec(run, scheduler, tmp_path):
+    """A URL's partitions (file:// here; s3:// or gs:// where s3fs or gcsfs is
+    installed) are listed and read through fsspec: CSV whole and in blocks, Parquet
+    whole and by row groups, gzip."""
+    import gzip
+
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 4, 4000)
+    y = 2 * np.exp(-0.5 * x) + 0.3 + 0.01 * rng.normal(size=x.size)
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    pq.write_table(pa.table({"x": x[:1500], "y": y[:1500]}), folder / "a.parquet",
+                   row_group_size=100)  # fmt: skip
+    rows = "\n".join(f"{a:.17g},{b:.17g}" for a, b in zip(x[1500:3000], y[1500:3000]))
+    (folder / "b.csv").write_text("x,y\n" + rows + "\n")
+    tail = "\n".join(f"{a:.17g},{b:.17g}" for a, b in zip(x[3000:], y[3000:]))
+    (folder / "c.csv.gz").write_bytes(gzip.compress(("x,y\n" + tail + "\n").encode()))
+    url = "file://" + str(folder)
+    parts = expand(url, block=8192)
+    assert all(p.path.startswith("file://") for p in parts)
+    assert len([p for p in parts if p.path.endswith("a.parquet")]) > 1  # row groups
+    assert len([p for p in parts if p.path.endswith("b.csv")]) > 1  # byte blocks
+    got = [source(p).read(["x"])["x"] for p in parts]
+    np.testing.assert_array_equal(np.concatenate(got), x)
+    np.savetxt(tmp_path / "all.csv", np.column_stack([x, y]), delimiter=",", header="x,y",
+               comments="", fmt="%.17g")  # fmt: skip
+    args = ["y ~ a*exp(-b*x) + c", "--start", "a=1,b=1,c=0"]
+    local = fit_json(run, *args, "--data", str(tmp_path / "all.csv"))
+    dask = fit_json(run, *args, "--data", url, "--engine", "dask", "--scheduler", scheduler)
+    same_fit(dask, local)
+
+
 # --- mistakes ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("args, message", [
     (["fit", "y ~ a*x", "--data", "{d}/none-*.csv"], "the pattern {d}/none-*.csv has no data"),
     (["fit", "y ~ a*x", "--data", "{d}/nowhere"], "no such file or folder: {d}/nowhere"),
+    (["fit", "y ~ a*x", "--data", "nosuch://bucket/rows"], "cannot read nosuch://bucket/rows"),
     (["fit", "q ~ a*x", "--data", "{d}/s"], "the target reads q, which the data has not"),
     (["fit", "y ~ a*x", "--data", "{d}/s", "--loss", "logistic"], "--loss logistic is fitted on"),
     (["fit", "y ~ a*x", "--data", "{d}/s", "--predict"], "--predict is for a fit on one machine"),
