@@ -33,7 +33,7 @@ from typing import Any
 
 from .errors import BindingError, UsageError
 from .ops import shape_text
-from .partitions import Part, expand, source
+from .partitions import Part, expand, shapes, source
 
 INSTALL = "pip install 'adcli[dask]'"
 FAN_IN = 8  # shares combined by one task of the reduction tree
@@ -135,9 +135,10 @@ class Cluster:
         """``--data`` as a worker sees it: its partitions, in order."""
         return self.client.submit(expand, spec, pure=False).result()
 
-    def names(self, part: Part) -> list[str]:
-        """The columns of a partition, read on a worker (its header or schema)."""
-        return self.client.submit(_names, part, pure=False).result()
+    def shapes(self, part: Part) -> dict[str, tuple]:
+        """The columns of a partition and their shapes, read on a worker (its header,
+        its schema, its arrays' headers)."""
+        return self.client.submit(shapes, part, pure=False).result()
 
     def load(self, parts: Sequence[Part], reader: Callable, *args: Any) -> list[Any]:
         """Each partition read by ``reader(part, *args)`` on a worker and kept there:
@@ -170,10 +171,6 @@ def _expression(text: str, shapes: tuple) -> Any:
     from .api import compile
 
     return compile(text, dict(shapes))
-
-
-def _names(part: Part) -> list[str]:
-    return [n for n in source(part).names if n]
 
 
 def _columns(part: Part, used: tuple[str, ...]) -> dict[str, Any]:
@@ -321,7 +318,7 @@ def _write_part(part: Part, path: str, program: tuple, values: dict, fmt: str, d
 class Job:
     """A command's data on the cluster: its partitions and their columns' names (every
     partition is taken to have the first one's), and the shapes the program is
-    compiled with (the columns are vectors; ``arrays``: the given arrays' shapes)."""
+    compiled with (the columns', rows first; ``arrays``: the given arrays' shapes)."""
 
     def __init__(self, cluster: Cluster, data: Sequence[str] | None,
                  arrays: dict[str, tuple] | None = None) -> None:  # fmt: skip
@@ -336,8 +333,9 @@ class Job:
         if "://" not in spec:  # a worker's working folder is not the command's: where it is
             spec = os.path.abspath(spec)
         self.parts = cluster.partitions(spec)
-        self.names = cluster.names(self.parts[0])
-        self.shapes = {**{n: (None,) for n in self.names}, **(arrays or {})}
+        columns = cluster.shapes(self.parts[0])
+        self.names = list(columns)
+        self.shapes = {**columns, **(arrays or {})}
 
     def key(self, text: str) -> tuple:
         """What a worker compiles: the text and the shapes, hashable."""

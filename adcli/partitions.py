@@ -16,13 +16,13 @@ import os
 import re
 from typing import NamedTuple
 
-from .data import _TEXT, _csv, _file_text, _first_line, _format, _parquet, _Source
+from .data import _TEXT, _csv, _file_text, _first_line, _format, _npz, _parquet, _Source
 from .errors import UsageError
 
 BLOCK = 64 * 2**20  # bytes: a bigger file is read as several partitions (Dask's own size)
-_FORMATS = (*_TEXT, ".parquet")
+_FORMATS = (*_TEXT, ".parquet", ".npz")
 _GLOB = re.compile(r"[*?\[]")
-_KINDS = "partitions are .csv, .tsv, .txt (also .gz) or .parquet files"
+_KINDS = "partitions are .csv, .tsv, .txt (also .gz), .parquet or .npz files"
 _HEAD = 1 << 20  # bytes read from a file's start for its header line (comments above it)
 
 
@@ -116,6 +116,8 @@ def _natural(path: str) -> list:
 def _blocks(path: str, block: int) -> list[Part]:
     fs = _filesystem(path)
     size = fs.size(path)
+    if _format(path) == ".npz":  # arrays of any shape: a file is a partition
+        return [Part(path)]
     if _format(path) == ".parquet":
         import pyarrow.parquet as pq
 
@@ -138,9 +140,38 @@ def source(part: Part) -> _Source:
     if fmt == ".parquet":
         groups = None if part.end is None else list(range(part.start, part.end))
         return _parquet(part.path, groups, None if fs is _LOCAL else fs)
+    if fmt == ".npz":
+        if fs is not _LOCAL:
+            raise UsageError(f"{part.path}: .npz partitions are read from local paths",
+                             "put them on a filesystem the workers mount")  # fmt: skip
+        return _npz(part.path)
     if part.end is None and fs is _LOCAL:
         return _csv(part.path, _file_text(part.path), part.path)
     return _csv(part.label, _block_text(part, fs))
+
+
+def shapes(part: Part) -> dict[str, tuple]:
+    """Each column's shape, its rows as None: ``(None,)`` for a table's, an .npz
+    array's from its header (the array itself is not read)."""
+    if _format(part.path) != ".npz":
+        return {name: (None,) for name in source(part).names if name}
+    import zipfile
+
+    import numpy as np
+
+    found = {}
+    with zipfile.ZipFile(part.path) as archive:
+        for member in archive.namelist():
+            if not member.endswith(".npy"):
+                continue
+            with archive.open(member) as f:
+                version = np.lib.format.read_magic(f)
+                read = {(1, 0): np.lib.format.read_array_header_1_0}.get(
+                    version, np.lib.format.read_array_header_2_0
+                )
+                shape = read(f)[0]
+            found[member.removesuffix(".npy")] = (None, *shape[1:])
+    return found
 
 
 def _block_text(part: Part, fs) -> str:

@@ -255,6 +255,30 @@ def test_a_mean_loss_with_momentum_is_the_local_run(run, scheduler, tmp_path):
     close([float(v) for v in dask.out.split()], [float(v) for v in local.out.split()])
 
 
+def test_seed_003s_network_trains_on_npz_partitions_as_on_one_file(run, scheduler, tmp_path):
+    """Arrays of any shape in .npz partitions (the 8×8 digits, 64 columns a row): ten
+    full-batch steps of the 64-32-10 network, and its saved weights, as the local run."""
+    digits = np.load(Path(__file__).parent.parent / "examples" / "digits-train.npz")
+    rows = np.array_split(np.arange(len(digits["label"])), 4)
+    (tmp_path / "d").mkdir()
+    for i, index in enumerate(rows):
+        np.savez(
+            tmp_path / "d" / f"part-{i}.npz", X=digits["X"][index], label=digits["label"][index]
+        )
+    loss = ("param W1 = he(64, 32); param b1 = zeros(32); param W2 = glorot(32, 10); "
+            "param b2 = zeros(10); mean(xent(relu(X/16 @ W1 + b1) @ W2 + b2, label))")  # fmt: skip
+    args = ["minimize", loss, "--steps", "10", "--lr", "0.5", "-f", "plain"]
+    here = run(*args, "--data", str(Path(__file__).parent.parent / "examples" / "digits-train.npz"),
+               "--save", str(tmp_path / "here.npz"))  # fmt: skip
+    there = run(*args, "--data", str(tmp_path / "d"), "--engine", "dask", "--scheduler", scheduler,
+                "--save", str(tmp_path / "there.npz"))  # fmt: skip
+    assert here.code == there.code == 0, (here, there)
+    close([float(v) for v in there.out.split()], [float(v) for v in here.out.split()])
+    a, b = np.load(tmp_path / "there.npz"), np.load(tmp_path / "here.npz")
+    for name in ("W1", "b1", "W2", "b2"):
+        close(a[name], b[name])
+
+
 def test_grad_over_partitions_is_the_local_gradient(run, scheduler, tmp_path):
     seed002_rows(tmp_path / "s", 4)
     args = ["sum((x*w + b - y)**2)", "--with", "w=1,b=0", "-f", "json"]
