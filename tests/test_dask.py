@@ -157,18 +157,29 @@ def test_every_nist_run_on_dask_reaches_the_certified_digits(scheduler, tmp_path
             assert all(d >= f for d, f in zip(digits, floor)), (name, start, digits)
 
 
-@pytest.mark.slow
-def test_a_million_rows_in_eight_files_fit_as_on_one_machine(run, scheduler, tmp_path):
+@pytest.fixture(scope="module")
+def million_rows(tmp_path_factory) -> Path:
+    """10^6 rows of a decay curve: in 8 CSV files under ``rows/``, and all in ``rows.csv``."""
+    folder = tmp_path_factory.mktemp("million")
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 5, 10**6)
     y = 3 * np.exp(-0.7 * x) + 0.5 + 0.01 * rng.normal(size=x.size)
-    write_parts(tmp_path / "rows", {"x": x, "y": y}, 8)
+    write_parts(folder / "rows", {"x": x, "y": y}, 8)
+    return folder
+
+
+def a_million_rows_fit_as_on_one_machine(run, address: str, folder: Path) -> None:
     args = ["y ~ a*exp(-b*x) + c", "--start", "a=1,b=1,c=0"]
-    local = fit_json(run, *args, "--data", str(tmp_path / "rows.csv"))
-    dask = fit_json(run, *args, "--data", str(tmp_path / "rows"), "--engine", "dask",
-                    "--scheduler", scheduler)  # fmt: skip
+    local = fit_json(run, *args, "--data", str(folder / "rows.csv"))
+    dask = fit_json(run, *args, "--data", str(folder / "rows"), "--engine", "dask",
+                    "--scheduler", address)  # fmt: skip
     same_fit(dask, local)
     assert dask["n"] == 10**6
+
+
+@pytest.mark.slow
+def test_a_million_rows_in_eight_files_fit_as_on_one_machine(run, scheduler, million_rows):
+    a_million_rows_fit_as_on_one_machine(run, scheduler, million_rows)
 
 
 @pytest.mark.slow  # a cluster of its own: seconds
@@ -323,9 +334,10 @@ def test_a_sum_over_every_row_is_printed(run, scheduler, tmp_path):
 
 
 @pytest.mark.slow  # a cluster of its own: seconds
-def test_a_cluster_started_as_commands(run, tmp_path):
+def test_a_cluster_started_as_commands(run, tmp_path, million_rows):
     """``dask scheduler`` and two ``dask worker`` processes, each a command of its own;
-    adcli joins them at tcp://127.0.0.1:PORT."""
+    adcli joins them at tcp://127.0.0.1:PORT: a NIST fit, the 10^6 rows in 8 files, 20
+    steps of full-batch gd, each as on one machine."""
     bin_dir = Path(sys.executable).parent
     dask_cli = [str(bin_dir / "dask")] if (bin_dir / "dask").exists() else ["dask"]
     file = tmp_path / "scheduler.json"
@@ -367,6 +379,7 @@ def test_a_cluster_started_as_commands(run, tmp_path):
         there = run("minimize", *steps, "--data", str(tmp_path / "s"), "--engine", "dask",
                     "--scheduler", address)  # fmt: skip
         close([float(v) for v in there.out.split()], [float(v) for v in here.out.split()])
+        a_million_rows_fit_as_on_one_machine(run, address, million_rows)
     finally:
         for process in reversed(processes):
             process.terminate()
