@@ -546,9 +546,8 @@ def _real(name: str, array: np.ndarray, label: str) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
-def _parquet(path: str, groups: list[int] | None = None, filesystem: Any = None) -> _Source:
-    """A Parquet file, or only its row ``groups`` (a partition of ``--engine dask``);
-    ``filesystem``: fsspec's, for a URL (``s3://…``)."""
+def pyarrow() -> tuple[Any, Any]:
+    """``pyarrow`` and ``pyarrow.parquet``, or a ``UsageError`` that says how to get them."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -556,6 +555,13 @@ def _parquet(path: str, groups: list[int] | None = None, filesystem: Any = None)
         raise UsageError(
             "reading .parquet needs the parquet extra: pip install 'adcli[parquet]'"
         ) from None
+    return pa, pq
+
+
+def _parquet(path: str, groups: list[int] | None = None, filesystem: Any = None) -> _Source:
+    """A Parquet file, or only its row ``groups`` (a partition of ``--engine dask``);
+    ``filesystem``: fsspec's, for a URL (``s3://…``)."""
+    pa, pq = pyarrow()
     failed = (OSError, ValueError, NotImplementedError, pa.ArrowException)
     where = {"filesystem": filesystem} if filesystem is not None else {}
     inside = filesystem._strip_protocol(path) if filesystem is not None else path

@@ -16,7 +16,17 @@ import os
 import re
 from typing import NamedTuple
 
-from .data import _TEXT, _csv, _file_text, _first_line, _format, _npz, _parquet, _Source
+from .data import (
+    _TEXT,
+    _csv,
+    _file_text,
+    _first_line,
+    _format,
+    _npz,
+    _parquet,
+    _Source,
+    pyarrow,
+)  # fmt: skip
 from .errors import UsageError
 
 BLOCK = 64 * 2**20  # bytes: a bigger file is read as several partitions (Dask's own size)
@@ -119,8 +129,7 @@ def _blocks(path: str, block: int) -> list[Part]:
     if _format(path) == ".npz":  # arrays of any shape: a file is a partition
         return [Part(path)]
     if _format(path) == ".parquet":
-        import pyarrow.parquet as pq
-
+        _, pq = pyarrow()
         with fs.open(path, "rb") as f:
             groups = pq.ParquetFile(f).metadata.num_row_groups
         if groups < 2 or size <= block:

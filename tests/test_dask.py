@@ -442,6 +442,19 @@ def test_row_groups_of_a_parquet_file_are_its_blocks(tmp_path):
     np.testing.assert_array_equal(got, x)
 
 
+def test_parquet_partitions_without_pyarrow_say_how_to_get_it(tmp_path, monkeypatch):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from adcli.errors import UsageError
+
+    pq.write_table(pa.table({"x": [1.0, 2.0]}), tmp_path / "t.parquet")
+    for name in ("pyarrow", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, name, None)  # import pyarrow fails
+    with pytest.raises(UsageError, match=r"pip install 'adcli\[parquet\]'"):
+        expand(str(tmp_path))
+
+
 def test_files_are_taken_in_natural_order(tmp_path):
     for i in (10, 2, 1):
         (tmp_path / f"part-{i}.csv").write_text("x\n1\n")
