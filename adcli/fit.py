@@ -99,13 +99,7 @@ def least_squares(
     if root_w is not None and not (np.isfinite(root_w).all() and (root_w >= 0).all()):
         raise UsageError("weights must be finite numbers ≥ 0")
 
-    last: list = [None, None]  # the model at the x last asked: residuals and Jacobian want both
-
-    def at(x: np.ndarray) -> tuple:
-        key = x.tobytes()
-        if last[0] != key:
-            last[0], last[1] = key, model(x)
-        return last[1]
+    at = _last(model)  # residuals and Jacobian want the model at the same x
 
     def residuals(x: np.ndarray) -> np.ndarray:
         m, _ = at(x)
@@ -142,6 +136,20 @@ def least_squares(
         fit.fitted = np.broadcast_to(m, target.shape).copy()
         fit.residuals = target - fit.fitted
     return fit
+
+
+def _last(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``function`` that gives its last answer again for the same x (an array): a
+    solver asks for the residuals, the Jacobian, the gradient at one x in turn."""
+    last: list = [None, None]
+
+    def remembered(x: Any) -> Any:
+        key = x.tobytes()
+        if last[0] != key:
+            last[0], last[1] = key, function(x)
+        return last[1]
+
+    return remembered
 
 
 def _spread(target: Any, w: Any = None) -> float:
@@ -226,13 +234,7 @@ def reduced_least_squares(
     import numpy as np
 
     p = len(names)
-    last: list = [None, None]
-
-    def at(x: np.ndarray) -> tuple:
-        key = x.tobytes()
-        if last[0] != key:
-            last[0], last[1] = key, system(x)
-        return last[1]
+    at = _last(system)
 
     def residuals(x: np.ndarray) -> np.ndarray:
         return at(x)[0][:, p].copy()
@@ -451,14 +453,7 @@ def maximum_likelihood(
     import numpy as np
     from scipy import optimize
 
-    cache: dict[bytes, tuple] = {}
-
-    def evaluate(x: np.ndarray) -> tuple:
-        key = x.tobytes()
-        if key not in cache:
-            cache.clear()
-            cache[key] = value_grad_hess(x)
-        return cache[key]
+    evaluate = _last(value_grad_hess)
 
     with np.errstate(all="ignore"):
         result = optimize.minimize(
