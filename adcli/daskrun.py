@@ -11,6 +11,7 @@ from typing import Any
 from .cluster import Cluster, Job, connect, fit_squares, loss_function, train, write_parts
 from .datarun import (
     Given,
+    check_loss,
     fit_starts,
     parameters,
     parse_bounds,
@@ -29,6 +30,7 @@ def fit(scheduler: str | None, workers: int | None, formula: str, data: Sequence
     """``adcli fit --engine dask``: least squares, as the local engine fits it."""
     from .fit import split
 
+    check_loss(loss)
     if loss != "squares":
         raise UsageError(f"--loss {loss} is fitted on one machine",
                          "leave out --engine dask; on Dask, fit by least squares "

@@ -423,11 +423,9 @@ class FitInput:
         import numpy as np
 
         from .data import Files
-        from .fit import LIKELIHOODS, ROBUST, split
+        from .fit import split
 
-        if loss != "squares" and loss not in (*LIKELIHOODS, *ROBUST, "softmax"):
-            known = ", ".join(("squares", *LIKELIHOODS, *ROBUST, "softmax"))
-            raise UsageError(f"unknown loss {loss!r}", f"choose one of: {known}")
+        check_loss(loss)
         self.loss = loss
         target_text, model_text = split(text)
         self.texts = (target_text, model_text)
@@ -687,6 +685,15 @@ class FitInput:
         with np.errstate(all="ignore"):  # xlogy(0, 0) is 0: its log of 0 is not used
             saturated = 0.0 if self.loss == "logistic" else float(np.sum(w * (t - xlogy(t, t))))
         return nll, saturated
+
+
+def check_loss(loss: str) -> None:
+    """A ``UsageError`` for a loss ``fit`` does not know, naming the ones it does."""
+    from .fit import LIKELIHOODS, ROBUST
+
+    known = ("squares", *LIKELIHOODS, *ROBUST, "softmax")
+    if loss not in known:
+        raise UsageError(f"unknown loss {loss!r}", f"choose one of: {', '.join(known)}")
 
 
 def fit_starts(params: list[str], start: Sequence[str] | None, columns: list[str],

@@ -511,6 +511,7 @@ def test_urls_are_read_through_fsspec(run, scheduler, tmp_path):
     (["fit", "y ~ a*x", "--data", "nosuch://bucket/rows"], "cannot read nosuch://bucket/rows"),
     (["fit", "q ~ a*x", "--data", "{d}/s"], "the target reads q, which the data has not"),
     (["fit", "y ~ a*x", "--data", "{d}/s", "--loss", "logistic"], "--loss logistic is fitted on"),
+    (["fit", "y ~ a*x", "--data", "{d}/s", "--loss", "cubes"], "unknown loss 'cubes'"),
     (["fit", "y ~ a*x", "--data", "{d}/s", "--predict"], "--predict is for a fit on one machine"),
     (["minimize", "sum(x*w - y)**2", "--data", "{d}/s", "--start", "w=1"],
      "on --engine dask the loss is sum(...) or mean(...)"),
