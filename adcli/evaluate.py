@@ -120,6 +120,51 @@ class Compiled:
         exec(compile("\n".join(body), "<adcli scalar>", "exec"), env)
         return env["_f"]
 
+    def split_function(self, by_name: Sequence[str] | None = None):
+        """The outputs at one point as ``(first, (the others…))``, floats in and out:
+        for ``f.value_and_grad()``, the value and its partials. Straight-line source
+        (as ``codegen`` emits), with ``scalar``'s IEEE inf/nan where math raises; for a
+        graph too big for source, ``scalar`` itself.
+
+        ``by_name``, the params' names (and the other outputs' too): a function of one
+        dict of floats by those names, returning ``(first, {name: other})``, for
+        ``f.grad(x=2.0)``. It raises KeyError for a name missing and TypeError for a
+        value that is not a float: a caller's cue to take its general path."""
+        if self.arrays:
+            raise TypeError("a program of arrays has no function of numbers")
+        scalar = self.scalar
+
+        def slow(*args: float) -> tuple[float, Any]:
+            if by_name is not None and not all(a.__class__ is float for a in args):
+                raise TypeError("not floats")
+            first, *others = scalar(*args)
+            return first, tuple(others) if by_name is None else dict(zip(by_name, others))
+
+        params = [f"a{i}" for i in range(len(self.params))]
+        arguments = ", ".join(params)
+        if not self.small:
+            if by_name is None:
+                return slow
+            return lambda values: slow(*(values[n] for n in by_name))
+        lines, outputs, env = self.source(params)
+        env["_slow"] = slow
+        if by_name is None:
+            body = [f"def _f({arguments}):"]
+            others = "".join(o + ", " for o in outputs[1:])
+            result = f"({outputs[0]}, ({others}))"
+        else:
+            body = ["def _f(_values):", *(f"    {a} = _values[{n!r}]" for a, n in
+                                          zip(params, by_name))]  # fmt: skip
+            if params:
+                test = " or ".join(f"{a}.__class__ is not float" for a in params)
+                body += [f"    if {test}:", "        raise TypeError('not floats')"]
+            others = ", ".join(f"{n!r}: {o}" for n, o in zip(by_name, outputs[1:]))
+            result = f"({outputs[0]}, {{{others}}})"
+        body += ["    try:", *("        " + line for line in lines), f"        return {result}"]
+        body += ["    except (ArithmeticError, ValueError):", f"        return _slow({arguments})"]
+        exec(compile("\n".join(body), "<adcli function>", "exec"), env)
+        return env["_f"]
+
     def _scalar_loop(self):
         g = self._graph
         slot = {p: i for i, p in enumerate(self.params)}
