@@ -211,6 +211,54 @@ def _load_squares(part: Part, model_columns: tuple, target: tuple, weights: str 
     return loaded
 
 
+def _load_likelihood(part: Part, model_columns: tuple, target: tuple, weights: str | None,
+                     loss: str) -> dict:  # fmt: skip
+    """A partition for a likelihood fit: least squares' load, the target checked for
+    the loss, and the weights as ``w__`` (1 where none are given)."""
+    import numpy as np
+
+    from .datarun import check_likelihood_target
+
+    loaded = _load_squares(part, model_columns, target, weights)
+    check_likelihood_target(loss, loaded["t__"], f"{part.label}: ")
+    w = loaded.pop("root_w__")
+    loaded["w__"] = np.ones(loaded["rows__"]) if w is None else w**2
+    return loaded
+
+
+def _saturated(loaded: dict, loss: str) -> float:
+    from .datarun import saturated_nll
+
+    return saturated_nll(loss, loaded["t__"], loaded["w__"])
+
+
+def _likelihood_share(loaded: dict, program: tuple, params: tuple, x: list) -> tuple:
+    """The negative log-likelihood over the partition's rows, its gradient and Hessian."""
+    import numpy as np
+
+    e = _expression(*program)
+    names = list(params)
+    nodes = [*e.value_and_grad_nodes(names), *(n for row in e.hessian_nodes(names) for n in row)]
+    p = len(names)
+    with np.errstate(all="ignore"):
+        values = e.compiled(nodes).whole(*_arguments(e, loaded, dict(zip(params, x))))
+    return float(values[0]), np.array(values[1 : p + 1]), np.array(values[p + 1 :]).reshape(p, p)
+
+
+def _add_likelihoods(*shares: tuple) -> tuple:
+    return tuple(sum(s[i] for s in shares) for i in range(3))
+
+
+def _right_side(loaded: dict, model: tuple, params: tuple, x: list) -> int:
+    """The rows a logistic model puts on the right side of 0.5."""
+    import numpy as np
+
+    e = _expression(*model)
+    m = e.compiled(e.outputs).whole(*_arguments(e, loaded, dict(zip(params, x))))[0]
+    m = np.broadcast_to(m, loaded["t__"].shape)
+    return int(np.count_nonzero((m > 0) == (loaded["t__"] == 1.0)))
+
+
 def _moments(loaded: dict) -> tuple[int, float, float, float]:
     """Rows, the weights' sum, the target's weighted mean and sum of squares about it."""
     import numpy as np
@@ -373,6 +421,43 @@ def fit_squares(job: Job, model_text: str, target_text: str, params: list[str],
                                  total=total, bounds=(lower, upper), method=method)  # fmt: skip
 
 
+def fit_likelihood(job: Job, loss: str, model_text: str, target_text: str, params: list[str],
+                   start: dict[str, float], weights: str | None = None) -> Any:  # fmt: skip
+    """A logistic or poisson fit over the partitions, by the local engine's Newton
+    method on the reduced value, gradient and Hessian of the negative log-likelihood:
+    its deviance (from the saturated model) and, for logistic, its accuracy."""
+    from .datarun import likelihood_text, not_one_expression
+    from .errors import ParseError
+    from .fit import maximum_likelihood
+
+    shapes = tuple(sorted({**job.shapes, "t__": (None,), "w__": (None,)}.items()))
+    program = (likelihood_text(loss, model_text), shapes)
+    try:
+        _expression(*program)
+    except ParseError:
+        raise not_one_expression(loss) from None
+    model = job.compile(model_text)
+    columns = tuple(n for n in model.variables if n not in params)
+    loaded = job.cluster.load(job.parts, _load_likelihood, columns, job.key(target_text),
+                              weights, loss)  # fmt: skip
+    rows = job.cluster.reduce(loaded, _rows, _total)
+    saturated = job.cluster.reduce(loaded, _saturated, _total, loss=loss)
+    names = tuple(params)
+
+    def value_grad_hess(x: Any) -> tuple:
+        return job.cluster.reduce(loaded, _likelihood_share, _add_likelihoods, program=program,
+                                  params=names, x=[float(v) for v in x])  # fmt: skip
+
+    fit = maximum_likelihood(value_grad_hess, params, [start.get(n, 1.0) for n in params], rows)
+    fit.loss = loss
+    fit.deviance -= 2.0 * saturated
+    if loss == "logistic":
+        right = job.cluster.reduce(loaded, _right_side, _total, model=job.key(model_text),
+                                   params=names, x=fit.estimates)  # fmt: skip
+        fit.accuracy = right / rows
+    return fit
+
+
 def loss_function(job: Job, e: Any, text: str, params: list[str], fixed: dict[str, Any]):
     """``(value_and_grad, rows)``: the loss, sum(...) or mean(...) of per-row terms,
     and its gradient by ``params`` at a point, reduced over the partitions."""
@@ -385,7 +470,7 @@ def loss_function(job: Job, e: Any, text: str, params: list[str], fixed: dict[st
                          "sum((w*x + b - y)**2 + lam*w**2/ROWS)")  # fmt: skip
     columns = tuple(n for n in e.variables if n in job.names and n not in fixed)
     loaded = job.cluster.load(job.parts, _columns, columns)
-    rows = job.cluster.reduce(loaded, _rows, _add_rows)
+    rows = job.cluster.reduce(loaded, _rows, _total)
     mean = kind == "mean"
     key, names = job.key(text), tuple(params)
 
@@ -401,8 +486,8 @@ def _rows(loaded: dict) -> int:
     return loaded["rows__"]
 
 
-def _add_rows(*counts: int) -> int:
-    return sum(counts)
+def _total(*shares: Any) -> Any:
+    return sum(shares)
 
 
 def train(job: Job, e: Any, text: str, start: dict[str, Any] | None, fixed: dict[str, Any],

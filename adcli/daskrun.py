@@ -8,7 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .cluster import Cluster, Job, connect, fit_squares, loss_function, train, write_parts
+from .cluster import (
+    Cluster,
+    Job,
+    connect,
+    fit_likelihood,
+    fit_squares,
+    loss_function,
+    train,
+    write_parts,
+)  # fmt: skip
 from .datarun import (
     Given,
     check_loss,
@@ -28,13 +37,16 @@ def fit(scheduler: str | None, workers: int | None, formula: str, data: Sequence
         start: Sequence[str] | None, weights: str | None, bounds: str | None, method: str,
         loss: str, note) -> Any:  # fmt: skip
     """``adcli fit --engine dask``: least squares, as the local engine fits it."""
-    from .fit import split
+    from .fit import LIKELIHOODS, split
 
     check_loss(loss)
-    if loss != "squares":
+    if loss not in ("squares", *LIKELIHOODS):
         raise UsageError(f"--loss {loss} is fitted on one machine",
-                         "leave out --engine dask; on Dask, fit by least squares "
-                         "(the default loss)")  # fmt: skip
+                         "leave out --engine dask; on Dask, fit by least squares (the default "
+                         "loss), logistic or poisson")  # fmt: skip
+    if loss in LIKELIHOODS and (bounds or method != "auto"):
+        raise UsageError(f"--loss {loss} is fitted by Newton's method, without bounds",
+                         "leave out --bounds and --method")  # fmt: skip
     target_text, model_text = split(formula)
     limits = parse_bounds(bounds) if bounds else {}
     with connect(scheduler, workers) as cluster:
@@ -54,6 +66,8 @@ def fit(scheduler: str | None, workers: int | None, formula: str, data: Sequence
             if name not in params:
                 raise BindingError(f"{name} is given bounds but is not a parameter",
                                    "the parameters are " + ", ".join(params))  # fmt: skip
+        if loss in LIKELIHOODS:
+            return fit_likelihood(job, loss, model_text, target_text, params, starts, weights)
         return fit_squares(job, model_text, target_text, params, starts, weights=weights,
                            bounds=limits, method=method)  # fmt: skip
 

@@ -498,11 +498,7 @@ class FitInput:
             raise UsageError(f"--loss {self.loss} is fitted by Newton's method, without bounds",
                              "leave out --bounds and --method")  # fmt: skip
         t = self.target
-        if self.loss == "logistic" and not np.isin(t, (0.0, 1.0)).all():
-            raise UsageError("a logistic fit's target is 0 or 1 in every row",
-                             "fit a 0/1 column, e.g. (y > 0.5) ~ a + b*x")  # fmt: skip
-        if self.loss == "poisson" and not (t >= 0).all():
-            raise UsageError("a poisson fit's target is a count ≥ 0 in every row")
+        check_likelihood_target(self.loss, t)
         nll, saturated = self._negative_log_likelihood()
         data = {**self.columns, "t__": t, "w__": self.weights if self.weights is not None
                 else np.ones_like(t)}  # fmt: skip
@@ -670,21 +666,48 @@ class FitInput:
         """The loss as an adcli program of the model (its value m by row), the target
         (t__) and the weights (w__); and its value at the saturated model, which the
         deviance is measured from."""
-        import numpy as np
-
-        from .kernels import xlogy
-
-        term = {"logistic": "softplus(m__) - t__*m__", "poisson": "exp(m__) - t__*m__"}[self.loss]
         shapes = _Shapes(self._files, {"t__": (None,), "w__": (None,)})
         try:
-            nll = compile(f"m__ = ({self.texts[1]})\nsum(w__*({term}))", shapes)
+            nll = compile(likelihood_text(self.loss, self.texts[1]), shapes)
         except ParseError:
-            raise UsageError(f"--loss {self.loss} takes a model of one expression",
-                             "write the model as one formula of the columns") from None  # fmt: skip
-        t, w = self.target, self.weights if self.weights is not None else 1.0
-        with np.errstate(all="ignore"):  # xlogy(0, 0) is 0: its log of 0 is not used
-            saturated = 0.0 if self.loss == "logistic" else float(np.sum(w * (t - xlogy(t, t))))
-        return nll, saturated
+            raise not_one_expression(self.loss) from None
+        return nll, saturated_nll(self.loss, self.target, self.weights)
+
+
+def likelihood_text(loss: str, model: str) -> str:
+    """A likelihood loss's negative log-likelihood as an adcli program of the model
+    (its value ``m__`` by row), the target ``t__`` and the weights ``w__``."""
+    term = {"logistic": "softplus(m__) - t__*m__", "poisson": "exp(m__) - t__*m__"}[loss]
+    return f"m__ = ({model})\nsum(w__*({term}))"
+
+
+def not_one_expression(loss: str) -> UsageError:
+    return UsageError(f"--loss {loss} takes a model of one expression",
+                      "write the model as one formula of the columns")  # fmt: skip
+
+
+def check_likelihood_target(loss: str, t: Any, where: str = "") -> None:
+    """A logistic fit's target is 0 or 1, a poisson fit's a count ≥ 0, in every row."""
+    import numpy as np
+
+    if loss == "logistic" and not np.isin(t, (0.0, 1.0)).all():
+        raise UsageError(f"{where}a logistic fit's target is 0 or 1 in every row",
+                         "fit a 0/1 column, e.g. (y > 0.5) ~ a + b*x")  # fmt: skip
+    if loss == "poisson" and not (t >= 0).all():
+        raise UsageError(f"{where}a poisson fit's target is a count ≥ 0 in every row")
+
+
+def saturated_nll(loss: str, t: Any, w: Any = None) -> float:
+    """The negative log-likelihood of the saturated model (every row fitted exactly),
+    which the deviance is measured from: 0 for logistic."""
+    import numpy as np
+
+    from .kernels import xlogy
+
+    if loss == "logistic":
+        return 0.0
+    with np.errstate(all="ignore"):  # xlogy(0, 0) is 0: its log of 0 is not used
+        return float(np.sum((1.0 if w is None else w) * (t - xlogy(t, t))))
 
 
 def check_loss(loss: str) -> None:

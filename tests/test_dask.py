@@ -129,6 +129,27 @@ def test_partitions_are_read_once_and_the_model_compiled_once_per_worker(schedul
     assert sum(after.values()) - sum(before.values()) <= 2 * len(after)  # model, target
 
 
+@pytest.mark.parametrize("loss, target", [("logistic", "y"), ("poisson", "c")])
+def test_likelihood_fits_on_dask_are_the_local_fits(run, scheduler, tmp_path, loss, target):
+    """Newton's method on the reduced value, gradient and Hessian of the negative
+    log-likelihood: estimates, standard errors, deviance and accuracy as on one machine."""
+    rng = np.random.default_rng(4)
+    x, z = rng.normal(size=3000), rng.normal(size=3000)
+    y = (rng.uniform(size=x.size) < 1 / (1 + np.exp(-(0.5 + 1.5 * x - z)))).astype(float)
+    columns = {"x": x, "z": z, "y": y, "c": rng.poisson(np.exp(0.3 + 0.4 * x)).astype(float),
+               "w": rng.uniform(0.5, 2, x.size)}  # fmt: skip
+    write_parts(tmp_path / "g", columns, 3)
+    args = [f"{target} ~ a + b*x + d*z", "--loss", loss, "--weights", "w"]
+    local = fit_json(run, *args, "--data", str(tmp_path / "g.csv"))
+    dask = fit_json(run, *args, "--data", str(tmp_path / "g"), "--engine", "dask",
+                    "--scheduler", scheduler)  # fmt: skip
+    assert dask["converged"] and local["converged"]
+    for key in ("params", "stderr"):
+        close(list(dask[key].values()), list(local[key].values()))
+    close(dask["deviance"], local["deviance"])
+    assert dask["accuracy"] == local["accuracy"] or loss == "poisson"
+
+
 @pytest.mark.slow
 def test_every_nist_run_on_dask_reaches_the_certified_digits(scheduler, tmp_path):
     """All 27 problems from both starts, each in three files, fitted on the cluster: the
@@ -510,7 +531,11 @@ def test_urls_are_read_through_fsspec(run, scheduler, tmp_path):
     (["fit", "y ~ a*x", "--data", "{d}/nowhere"], "no such file or folder: {d}/nowhere"),
     (["fit", "y ~ a*x", "--data", "nosuch://bucket/rows"], "cannot read nosuch://bucket/rows"),
     (["fit", "q ~ a*x", "--data", "{d}/s"], "the target reads q, which the data has not"),
-    (["fit", "y ~ a*x", "--data", "{d}/s", "--loss", "logistic"], "--loss logistic is fitted on"),
+    (["fit", "y ~ a*x", "--data", "{d}/s", "--loss", "huber"], "--loss huber is fitted on"),
+    (["fit", "y ~ a*x", "--data", "{d}/s", "--loss", "logistic"],
+     ".csv: a logistic fit's target is 0 or 1 in every row"),
+    (["fit", "y ~ a*x", "--data", "{d}/s", "--loss", "poisson", "--method", "lm"],
+     "--loss poisson is fitted by Newton's method, without bounds"),
     (["fit", "y ~ a*x", "--data", "{d}/s", "--loss", "cubes"], "unknown loss 'cubes'"),
     (["fit", "y ~ a*x", "--data", "{d}/s", "--predict"], "--predict is for a fit on one machine"),
     (["minimize", "sum(x*w - y)**2", "--data", "{d}/s", "--start", "w=1"],
