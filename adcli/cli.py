@@ -213,9 +213,10 @@ def _read_text(source: str) -> str:
 
 
 def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWriter | None = None,
-            fixed: dict[str, float] | None = None):  # fmt: skip
+            fixed: dict[str, float] | None = None, blocks: bool = False):  # fmt: skip
     """The points of ``--at``; ``fixed`` (``--with``) holds some variables at one value,
-    and ``--at`` gives the others."""
+    and ``--at`` gives the others. ``blocks``: a stream may give ``Block``s of points
+    (for ``pointwise.write_rows``, which evaluates them with numpy)."""
     if source == "-" and at and "-" in at:
         raise UsageError(
             "EXPR and --at cannot both read standard input",
@@ -224,7 +225,7 @@ def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWrit
     flush = writer.flush if writer is not None else sys.stdout.flush
     fixed = fixed or {}
     free = [v for v in expr.variables if v not in fixed]
-    points = parse_at(at or [], free, flush, _note)
+    points = parse_at(at or [], free, flush, _note, blocks=blocks and not fixed)
     if not fixed:
         return points
 
@@ -265,7 +266,7 @@ def eval_(
         write_values(bind(e, files, given, seed, at, "--at"), out, strict, _note)
         return
     writer = out.writer(Columns(e.variables, len(e.outputs), None))
-    points = _points(e, at, expr, writer, fixed_numbers(e, given))
+    points = _points(e, at, expr, writer, fixed_numbers(e, given), blocks=True)
     write_rows(e, e.outputs, points, writer, wrt=None, strict=strict, warn=_note)
 
 
@@ -328,7 +329,7 @@ def grad(
                 out.say("\n".join(e.explain(point, names, mode)))
             return
     writer = out.writer(Columns(e.variables, 1, names))
-    points = _points(e, at, expr, writer, fixed)
+    points = _points(e, at, expr, writer, fixed, blocks=not (nodes or explain))
 
     def extra(point: list[float]) -> dict:
         more = {"nodes": node_json(e.node_table(point, names))} if nodes else {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from .errors import UsageError, no_value, not_a_variable
 from .ops import CONSTANTS
@@ -19,6 +20,16 @@ Point = list[float]
 # Beyond 2**53 the indices i in start + i*step are rounded to floats, so the points
 # would no longer be evenly spaced (nor would a run of them ever end).
 _MAX_COUNT = 2**53
+
+
+class Block:
+    """Points of a stream read together: an (m, k) float array, a row per point. A
+    stream yields them only to a reader that asks (``parse_at(..., blocks=True)``)."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: Any) -> None:
+        self.rows = rows
 
 
 class Points:
@@ -223,9 +234,12 @@ def parse_at(
     variables: Sequence[str],
     flush: Callable[[], None],
     note: Callable[[str], None],
+    blocks: bool = False,
 ) -> Points:
     """All the points that the ``--at`` options give, in order. Streams (``-``,
-    ``@file``) are read by ``streams.py``, loaded only when one is given."""
+    ``@file``) are read by ``streams.py``, loaded only when one is given; with
+    ``blocks``, a stream's plain lines of numbers come as a ``Block`` each time they
+    come fast (a reader that takes blocks evaluates them with numpy)."""
     if not specs:
         if variables:
             raise no_value(variables[0])
@@ -236,11 +250,11 @@ def parse_at(
         if spec == "-" or spec.startswith("@"):
             from .streams import file_lines, from_lines, stdin_lines
         if spec == "-":
-            parts.append(
-                Points(from_lines(stdin_lines(flush), variables, "standard input", note), None)
-            )
+            stream = from_lines(stdin_lines(flush), variables, "standard input", note, blocks)
+            parts.append(Points(stream, None))
         elif spec.startswith("@"):
-            parts.append(Points(from_lines(file_lines(spec[1:]), variables, spec[1:], note), None))
+            stream = from_lines(file_lines(spec[1:]), variables, spec[1:], note, blocks)
+            parts.append(Points(stream, None))
         else:
             parts.append(from_spec(spec, variables))
     counts = [p.count for p in parts]

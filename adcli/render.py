@@ -158,6 +158,19 @@ class RowWriter:
             if len(self._table_rows) >= PAGE:
                 self._page()
 
+    def block(self, points: Any, values: Sequence[Any]) -> None:
+        """The rows of many points at once: ``points`` an (m, k) array, ``values`` an
+        array of m for each output; plain and CSV are formatted a block at a time."""
+        if self.fmt not in ("plain", "csv"):
+            for point, row in zip(points.tolist(), zip(*(v.tolist() for v in values))):
+                self.row(point, row)
+            return
+        # + 0.0 makes -0.0 0.0, as full() writes it; repr is full() for the rest
+        columns = [c + 0.0 for c in ([*points.T, *values] if self.fmt == "csv" else values)]
+        separator = "," if self.fmt == "csv" else " "
+        texts = zip(*(map(repr, c.tolist()) for c in columns))
+        self._write("\n".join(map(separator.join, texts)) + "\n")
+
     def close(self) -> None:
         self.flush()
         if self._table_rows:

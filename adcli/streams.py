@@ -9,13 +9,14 @@ write CSV (quoted fields, ``;`` or tab separators, R's ``write.csv``).
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from .errors import BindingError, UsageError
-from .points import Point, _decimal_comma_number, _named, _number
+from .points import Block, Point, _decimal_comma_number, _named, _number
 
 _QUOTED = re.compile(r'"[^"]*"')
 _HEADER_FIELD = re.compile(r"[^\W\d]")  # a column name starts with a letter or _
@@ -25,16 +26,19 @@ _STRANGE = re.compile(r"[^\w\s.+\-]")
 
 
 def from_lines(
-    lines: Iterable[str], variables: Sequence[str], source: str, note: Callable[[str], None]
-) -> Iterator[Point]:
+    lines: Iterable[str], variables: Sequence[str], source: str, note: Callable[[str], None],
+    blocks: bool = False,
+) -> Iterator[Point | Block]:  # fmt: skip
     """Points from lines: bare numbers, ``x=1,y=2``, or columns under a header or not.
 
     The first line of columns decides the separator of every line after it and,
     when it names columns, which field holds which variable. Each line is read when
     it is reached: nothing is read ahead, and a bad line raises after the points
-    before it are taken.
+    before it are taken. With ``blocks``, the lines already read together (a read
+    of a fast pipe, a part of a file) come as one ``Block`` where they are plain
+    numbers of one variable; every other line as before.
     """
-    numbered = enumerate(lines, 1)
+    numbered = _Numbered(iter(lines))
     first = True  # only the first line may be a header
     for number, raw in numbered:
         line = _content(raw)
@@ -55,8 +59,51 @@ def from_lines(
                 yield layout.point(fields)
         except UsageError as e:
             raise UsageError(where + e.message, e.hint) from None
-        yield from layout.points(numbered, source)
+        yield from layout.blocks(numbered, source) if blocks else layout.points(numbered, source)
         return
+
+
+class _Numbered:
+    """Lines with their numbers (from 1), and ``ready()``: the lines a source has
+    already read and not yet given (its ``ready``), taken at once, without a wait."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self.lines, self.number = lines, 0
+
+    def __iter__(self) -> _Numbered:
+        return self
+
+    def __next__(self) -> tuple[int, str]:
+        line = next(self.lines)
+        self.number += 1
+        return self.number, line
+
+    def ready(self) -> tuple[int, list[str]]:
+        taken = self.lines.ready() if isinstance(self.lines, _Buffered) else []
+        first, self.number = self.number + 1, self.number + len(taken)
+        return first, taken
+
+
+class _Buffered:
+    """Lines from chunks (lists of lines, each what one read gave): one at a time,
+    and ``ready()``, the rest of the current chunk, which no read has to wait for."""
+
+    def __init__(self, chunks: Iterator[list[str]]) -> None:
+        self._chunks, self._lines, self._at = chunks, [], 0
+
+    def __iter__(self) -> _Buffered:
+        return self
+
+    def __next__(self) -> str:
+        while self._at >= len(self._lines):
+            self._lines, self._at = next(self._chunks), 0
+        self._at += 1
+        return self._lines[self._at - 1]
+
+    def ready(self) -> list[str]:
+        lines = self._lines[self._at :] if self._at else self._lines
+        self._lines, self._at = [], 0
+        return lines
 
 
 def _named_point(line: str, variables: Sequence[str], where: str) -> Point:
@@ -196,6 +243,39 @@ class _Layout:
             return [number(f, "") for f in fields]
         raise _wrong_count(len(fields), self.variables, self.separator)
 
+    def blocks(self, numbered: _Numbered, source: str) -> Iterator[Point | Block]:
+        """``points``, but the lines already read together as one ``Block`` where they
+        are plain numbers of one variable (``_block``); the others line by line."""
+        while True:
+            first, lines = numbered.ready()
+            if lines:
+                block = self._block(lines)
+                yield from [block] if block is not None else self.points(
+                    enumerate(lines, first), source)  # fmt: skip
+                continue
+            item = next(numbered, None)  # nothing read yet: wait for the next line
+            if item is None:
+                return
+            yield from self.points(iter([item]), source)
+
+    def _block(self, lines: list[str]) -> Block | None:
+        """The lines as an (m, 1) array, when each is one plain number (blank lines
+        aside); None for anything else, which the line-by-line reader words."""
+        if self.columns is not None or self.separator is not None or len(self.variables) != 1:
+            return None
+        text = "\n".join(lines)
+        if "#" in text or '"' in text or "=" in text:
+            return None
+        fields = text.split()
+        if len(fields) != len(lines) and len(fields) != sum(1 for ln in lines if ln.strip()):
+            return None
+        import numpy as np
+
+        try:
+            return Block(np.array(fields, dtype=np.float64).reshape(-1, 1))
+        except ValueError:  # not a number: the line-by-line reader says which line
+            return None
+
     def points(self, numbered: Iterator[tuple[int, str]], source: str) -> Iterator[Point]:
         """The points of the lines after the first line of columns: the loop that a
         stream of a million lines runs, so the common case is written out here."""
@@ -255,27 +335,24 @@ def _header(
 # --- sources of lines ------------------------------------------------------------
 
 
-def stdin_lines(flush: Callable[[], None]) -> Iterator[str]:
+def stdin_lines(flush: Callable[[], None]) -> _Buffered:
     """Lines of standard input as they arrive, without a byte-order mark at the start.
 
     Output is flushed just before each read that may wait, so a reader on the
     other end of a pipe sees each row as soon as it is known, without a write
-    per row when the input comes fast.
+    per row when the input comes fast. The lines of one read are ``ready`` together.
     """
-    lines = _stdin_lines(flush)
-    first = next(lines, None)
-    if first is not None:
-        yield first.removeprefix("\ufeff")  # as a file opened as utf-8-sig skips it
-        yield from lines
+    return _Buffered(_stdin_chunks(flush))
 
 
-def _stdin_lines(flush: Callable[[], None]) -> Iterator[str]:
+def _stdin_chunks(flush: Callable[[], None]) -> Iterator[list[str]]:
     try:
         fd = sys.stdin.fileno()
     except (AttributeError, OSError, ValueError):
-        yield from sys.stdin  # not a real file (a test runner's stream)
+        for line in sys.stdin:  # not a real file (a test runner's stream)
+            yield [line.removeprefix("\ufeff")]
         return
-    pending = b""
+    pending, first = b"", True
     while True:
         flush()
         data = os.read(fd, 1 << 16)
@@ -283,10 +360,26 @@ def _stdin_lines(flush: Callable[[], None]) -> Iterator[str]:
             break
         pending += data
         *lines, pending = pending.split(b"\n")
-        for line in lines:
-            yield _decode(line)
+        if lines:
+            try:
+                chunk = b"\n".join(lines).decode("utf-8").split("\n")
+            except UnicodeDecodeError:  # the lines before the bad one first, then its error
+                good = list(itertools.takewhile(_utf8, lines))
+                yield [line.decode("utf-8") for line in good]
+                _decode(lines[len(good)])  # raises: standard input is not UTF-8 text
+            if first:  # as a file opened as utf-8-sig skips it
+                chunk[0], first = chunk[0].removeprefix("\ufeff"), False
+            yield chunk
     if pending:
-        yield _decode(pending)
+        yield [_decode(pending).removeprefix("\ufeff") if first else _decode(pending)]
+
+
+def _utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode(line: bytes) -> str:
@@ -301,10 +394,19 @@ def read_text(path: str) -> str:
     return "".join(file_lines(path))
 
 
-def file_lines(path: str) -> Iterator[str]:
+def file_lines(path: str) -> _Buffered:
+    """The lines of a file, ``ready`` some thousands at a time."""
+    return _Buffered(_file_chunks(path))
+
+
+def _file_chunks(path: str) -> Iterator[list[str]]:
     try:
         with open(path, encoding="utf-8-sig") as f:
-            yield from f
+            while True:
+                chunk = f.readlines(1 << 16)  # about 64 KiB of whole lines
+                if not chunk:
+                    break
+                yield chunk
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror}") from None
     except UnicodeDecodeError:

@@ -8,8 +8,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from conftest import installed_adcli, on_terminal
+
+import adcli
+from adcli.numtext import full
 
 SEED_F = "x*sigmoid(x)/(x**2+1)"
 
@@ -229,6 +233,41 @@ def test_stdin_streams_each_row_before_the_input_ends():
         proc.stdin.close()
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+def test_a_fast_stream_is_read_and_evaluated_in_blocks(shell, tmp_path):
+    """Lines that come together are parsed, evaluated and written as blocks (issue 15):
+    the rows are the array path's numbers, in order, and a file and a pipe agree."""
+    xs = np.linspace(-30.0, 30.0, 50_001)
+    text = "".join(f"{x!r}\n" for x in xs.tolist())
+    (tmp_path / "points.txt").write_text(text)
+    f = adcli.compile("x*sigmoid(x)/(x**2+1)")
+    value, grad = f.grad(x=xs)
+    expected = [f"{full(v)} {full(g)}" for v, g in zip(value.tolist(), grad["x"].tolist())]
+    piped = shell("grad", "x*sigmoid(x)/(x**2+1)", "--at", "-", stdin=text)
+    from_file = shell("grad", "x*sigmoid(x)/(x**2+1)", "--at", "@points.txt")
+    assert piped.code == from_file.code == 0
+    assert piped.out.splitlines() == from_file.out.splitlines() == expected
+    csv = shell("eval", "x, -x", "--at", "-", "-f", "csv", stdin="0\n1.5\n").out.splitlines()
+    assert csv == ["x,value_1,value_2", "0.0,0.0,0.0", "1.5,1.5,-1.5"]  # no -0.0
+
+
+def test_a_bad_line_deep_in_a_fast_stream_keeps_the_rows_before_it(shell):
+    lines = [f"{i}" for i in range(1, 30_001)]
+    lines[20_000] = "2,5"  # line 20001
+    r = shell("eval", "x*2", "--at", "-", stdin="\n".join(lines) + "\n")
+    assert r.code == 2
+    assert "line 20001 of standard input" in r.err
+    assert r.out.split() == [repr(2.0 * i) for i in range(1, 20_001)]
+
+
+def test_non_finite_rows_in_a_fast_stream_warn_once_or_stop(shell):
+    stdin = "".join(f"{x}\n" for x in [*range(1, 5000), 0, *range(1, 5000)])
+    r = shell("eval", "1/x", "--at", "-", stdin=stdin)
+    assert r.code == 0 and len(r.out.split()) == 9999 and r.err.count("warning") == 1
+    assert r.out.split()[4999] == "inf" and "division by 0" in r.err
+    strict = shell("eval", "1/x", "--at", "-", "--strict", stdin=stdin)
+    assert strict.code == 1 and len(strict.out.split()) == 4999
 
 
 def test_interrupt_exits_130():
