@@ -49,12 +49,12 @@ def _points_of_blocks(points: Iterable, compiled, writer: RowWriter) -> Iterator
     """The points, a ``Block`` of them evaluated at once with numpy and written as
     one (SPEC §2's rows, the same text). A block with a non-finite result is given
     back point by point, for the warning, the culprit and ``strict`` of each."""
-    import numpy as np
-
     for item in points:
         if item.__class__ is not Block:
             yield item
             continue
+        import numpy as np  # here: a stream of blocks has numpy loaded already
+
         values = compiled.batch(*item.rows.T)
         if all(np.isfinite(v).all() for v in values):
             writer.block(item.rows, values)

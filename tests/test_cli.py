@@ -270,6 +270,18 @@ def test_non_finite_rows_in_a_fast_stream_warn_once_or_stop(shell):
     assert strict.code == 1 and len(strict.out.split()) == 4999
 
 
+@pytest.mark.parametrize("args", [
+    ["grad", "x*sigmoid(x)", "--at", "2"], ["eval", "x**2", "--at", "x=0:1:5"],
+    ["fit", "y ~ a*x", "--help"], ["minimize", "x**2", "--start", "1", "--steps", "3"],
+])  # fmt: skip
+def test_commands_of_numbers_never_import_numpy(args):
+    """Start-up stays lean (issue 15): numpy is loaded only where arrays are."""
+    script = ("import sys; from adcli.cli import main; code = main(sys.argv[1:]); "
+              "print('numpy' in sys.modules, file=sys.stderr); sys.exit(code)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr.splitlines()[-1] == "False", done
+
+
 def test_interrupt_exits_130():
     proc = subprocess.Popen(
         [*installed_adcli(), "eval", "x", "--at", "-"],
