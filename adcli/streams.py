@@ -259,21 +259,17 @@ class _Layout:
             yield from self.points(iter([item]), source)
 
     def _block(self, lines: list[str]) -> Block | None:
-        """The lines as an (m, 1) array, when each is one plain number (blank lines
-        aside); None for anything else, which the line-by-line reader words."""
+        """The lines as an (m, 1) array, when each is one plain number; None for
+        anything else (a blank line, a comment, two fields, a name), which the
+        line-by-line reader reads or words. numpy reads each line as ``float`` does,
+        as that reader would."""
         if self.columns is not None or self.separator is not None or len(self.variables) != 1:
-            return None
-        text = "\n".join(lines)
-        if "#" in text or '"' in text or "=" in text:
-            return None
-        fields = text.split()
-        if len(fields) != len(lines) and len(fields) != sum(1 for ln in lines if ln.strip()):
             return None
         import numpy as np
 
         try:
-            return Block(np.array(fields, dtype=np.float64).reshape(-1, 1))
-        except ValueError:  # not a number: the line-by-line reader says which line
+            return Block(np.array(lines, dtype=np.float64).reshape(-1, 1))
+        except ValueError:
             return None
 
     def points(self, numbered: Iterator[tuple[int, str]], source: str) -> Iterator[Point]:
@@ -359,17 +355,20 @@ def _stdin_chunks(flush: Callable[[], None]) -> Iterator[list[str]]:
         if not data:
             break
         pending += data
-        *lines, pending = pending.split(b"\n")
-        if lines:
-            try:
-                chunk = b"\n".join(lines).decode("utf-8").split("\n")
-            except UnicodeDecodeError:  # the lines before the bad one first, then its error
-                good = list(itertools.takewhile(_utf8, lines))
-                yield [line.decode("utf-8") for line in good]
-                _decode(lines[len(good)])  # raises: standard input is not UTF-8 text
-            if first:  # as a file opened as utf-8-sig skips it
-                chunk[0], first = chunk[0].removeprefix("\ufeff"), False
-            yield chunk
+        end = pending.rfind(b"\n")
+        if end < 0:
+            continue
+        whole, pending = pending[:end], pending[end + 1 :]
+        try:
+            chunk = whole.decode("utf-8").split("\n")
+        except UnicodeDecodeError:  # the lines before the bad one first, then its error
+            lines = whole.split(b"\n")
+            good = list(itertools.takewhile(_utf8, lines))
+            yield [line.decode("utf-8") for line in good]
+            _decode(lines[len(good)])  # raises: standard input is not UTF-8 text
+        if first:  # as a file opened as utf-8-sig skips it
+            chunk[0], first = chunk[0].removeprefix("\ufeff"), False
+        yield chunk
     if pending:
         yield [_decode(pending).removeprefix("\ufeff") if first else _decode(pending)]
 
