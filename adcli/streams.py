@@ -83,6 +83,11 @@ class _Numbered:
         first, self.number = self.number + 1, self.number + len(taken)
         return first, taken
 
+    def fill(self) -> bool:
+        """Wait for the source's next read; False at its end, or for a source of lines
+        one by one (then take them with ``next``)."""
+        return isinstance(self.lines, _Buffered) and self.lines.fill()
+
 
 class _Buffered:
     """Lines from chunks (lists of lines, each what one read gave): one at a time,
@@ -104,6 +109,16 @@ class _Buffered:
         lines = self._lines[self._at :] if self._at else self._lines
         self._lines, self._at = [], 0
         return lines
+
+    def fill(self) -> bool:
+        """The next chunk read (waiting for it) and kept, none of it taken; False at
+        the end."""
+        while self._at >= len(self._lines):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return False
+            self._lines, self._at = chunk, 0
+        return True
 
 
 def _named_point(line: str, variables: Sequence[str], where: str) -> Point:
@@ -244,33 +259,60 @@ class _Layout:
         raise _wrong_count(len(fields), self.variables, self.separator)
 
     def blocks(self, numbered: _Numbered, source: str) -> Iterator[Point | Block]:
-        """``points``, but the lines already read together as one ``Block`` where they
-        are plain numbers of one variable (``_block``); the others line by line."""
+        """``points``, but each read's lines as ``Block``s of plain numbers (``_block``),
+        with any other line read line by line between them: which rows come in blocks
+        depends on the lines, never on how the input happened to be read."""
         while True:
             first, lines = numbered.ready()
             if lines:
                 block = self._block(lines)
-                yield from [block] if block is not None else self.points(
-                    enumerate(lines, first), source)  # fmt: skip
+                yield from [block] if block is not None else self._mixed(lines, first, source)
                 continue
-            item = next(numbered, None)  # nothing read yet: wait for the next line
+            if numbered.fill():
+                continue
+            item = next(numbered, None)  # a source of lines one by one
             if item is None:
                 return
             yield from self.points(iter([item]), source)
 
+    def _mixed(self, lines: list[str], first: int, source: str) -> Iterator[Point | Block]:
+        """Lines of which some are not plain numbers: the runs of plain ones as blocks,
+        each other line through the line-by-line reader (its point, or its error)."""
+        run: list[str] = []
+        for number, line in enumerate(lines, first):
+            if self._block([line]) is not None:
+                run.append(line)
+                continue
+            if run:
+                yield self._block(run)
+                run = []
+            yield from self.points(iter([(number, line)]), source)
+        if run:
+            yield self._block(run)
+
     def _block(self, lines: list[str]) -> Block | None:
-        """The lines as an (m, 1) array, when each is one plain number; None for
-        anything else (a blank line, a comment, two fields, a name), which the
-        line-by-line reader reads or words. numpy reads each line as ``float`` does,
-        as that reader would."""
-        if self.columns is not None or self.separator is not None or len(self.variables) != 1:
+        """The lines as an (m, k) array of the variables' values, when each line is
+        plain numbers (split by spaces, commas or tabs, as the first line set); None
+        for anything else (a blank line, a comment, a quote, a name, a ragged line,
+        a decimal comma), which the line-by-line reader reads or words. numpy reads
+        each field as ``float`` does, as that reader would."""
+        if self.separator == ";":  # a decimal comma: float does not read it
             return None
         import numpy as np
 
         try:
-            return Block(np.array(lines, dtype=np.float64).reshape(-1, 1))
-        except ValueError:
+            if self.separator is None and self.columns is None and len(self.variables) == 1:
+                rows = np.array(lines, dtype=np.float64).reshape(-1, 1)
+            else:
+                split = str.split if self.separator is None else lambda line: line.split(
+                    self.separator)  # fmt: skip
+                rows = np.array([split(line) for line in lines], dtype=np.float64)
+        except ValueError:  # ragged, or not a number: line by line
             return None
+        width = self.width if self.columns is not None else len(self.variables)
+        if rows.ndim != 2 or rows.shape[1] != width:
+            return None
+        return Block(rows if self.columns is None else rows[:, self.columns])
 
     def points(self, numbered: Iterator[tuple[int, str]], source: str) -> Iterator[Point]:
         """The points of the lines after the first line of columns: the loop that a

@@ -252,6 +252,44 @@ def test_a_fast_stream_is_read_and_evaluated_in_blocks(shell, tmp_path):
     assert csv == ["x,value_1,value_2", "0.0,0.0,0.0", "1.5,1.5,-1.5"]  # no -0.0
 
 
+def test_which_rows_come_in_blocks_depends_on_the_lines_alone(shell, tmp_path):
+    """A blank line and a row with a comment among 40 000 plain ones: the first row and
+    the commented one are read line by line (the scalar path's numbers), every other
+    row in blocks (the array path's), through a pipe or from a file alike."""
+    xs = np.linspace(-20.0, 20.0, 40_000)
+    lines = [repr(x) for x in xs.tolist()]
+    lines[25_000] += "  # a note"
+    text = "\n".join(lines[:12_345]) + "\n\n" + "\n".join(lines[12_345:]) + "\n"
+    (tmp_path / "p.txt").write_text(text)
+    f = adcli.compile("x*sigmoid(x)/(x**2+1)")
+    expected = [full(v) for v in f(x=xs).tolist()]
+    for i in (0, 25_000):
+        expected[i] = full(f(x=float(xs[i])))
+    piped = shell("eval", "x*sigmoid(x)/(x**2+1)", "--at", "-", stdin=text)
+    from_file = shell("eval", "x*sigmoid(x)/(x**2+1)", "--at", "@p.txt")
+    assert piped.out.split() == from_file.out.split() == expected
+
+
+def test_columns_under_a_header_come_in_blocks_too(shell, tmp_path):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=20_000), rng.normal(size=20_000)
+    rows = "".join(f"row{i},{b!r},{a!r}\n" for i, (a, b) in enumerate(zip(x.tolist(), y.tolist())))
+    (tmp_path / "xy.csv").write_text("name,y,x\n" + rows)
+    numeric = "".join(f"7,{b!r},{a!r}\n" for a, b in zip(x.tolist(), y.tolist()))
+    (tmp_path / "numbers.csv").write_text("id,y,x\n" + numeric)
+    f = adcli.compile("x*exp(-y)")
+    expected = [full(v) for v in f(x=x, y=y).tolist()]
+    for name in ("xy.csv", "numbers.csv"):  # words in a column: line by line, same rows
+        r = shell("eval", "x*exp(-y)", "--at", f"@{name}")
+        assert r.code == 0 and "ignoring the columns" in r.err
+        got = r.out.split()
+        assert len(got) == 20_000
+        if name == "numbers.csv":
+            assert got == expected
+        else:  # the line-by-line reader: the scalar path's numbers
+            assert np.allclose([float(v) for v in got], f(x=x, y=y), rtol=1e-15, atol=0)
+
+
 def test_a_bad_line_deep_in_a_fast_stream_keeps_the_rows_before_it(shell):
     lines = [f"{i}" for i in range(1, 30_001)]
     lines[20_000] = "2,5"  # line 20001
