@@ -238,8 +238,8 @@ def parse_at(
 ) -> Points:
     """All the points that the ``--at`` options give, in order. Streams (``-``,
     ``@file``) are read by ``streams.py``, loaded only when one is given; with
-    ``blocks``, a stream's plain lines of numbers come as a ``Block`` each time they
-    come fast (a reader that takes blocks evaluates them with numpy)."""
+    ``blocks``, a stream's runs of plain numbers come as ``Block``s (for a reader
+    that evaluates them with numpy)."""
     if not specs:
         if variables:
             raise no_value(variables[0])

@@ -47,8 +47,9 @@ def write_rows(
 
 def _points_of_blocks(points: Iterable, compiled, writer: RowWriter) -> Iterator:
     """The points, a ``Block`` of them evaluated at once with numpy and written as
-    one (SPEC §2's rows, the same text). A block with a non-finite result is given
-    back point by point, for the warning, the culprit and ``strict`` of each."""
+    one (the same rows, in the array path's numbers). A block with a non-finite
+    result is given back point by point, for the warning, the culprit and ``strict``
+    of each."""
     for item in points:
         if item.__class__ is not Block:
             yield item

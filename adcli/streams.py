@@ -34,9 +34,9 @@ def from_lines(
     The first line of columns decides the separator of every line after it and,
     when it names columns, which field holds which variable. Each line is read when
     it is reached: nothing is read ahead, and a bad line raises after the points
-    before it are taken. With ``blocks``, the lines already read together (a read
-    of a fast pipe, a part of a file) come as one ``Block`` where they are plain
-    numbers of one variable; every other line as before.
+    before it are taken. With ``blocks``, the lines after the first come a read at a
+    time (a fast pipe's, a part of a file), each run of plain numbers as one
+    ``Block`` (``_Layout.blocks``); every other line as before.
     """
     numbered = _Numbered(iter(lines))
     first = True  # only the first line may be a header
