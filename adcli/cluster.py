@@ -189,9 +189,10 @@ def _arguments(e: Any, columns: dict[str, Any], values: dict[str, Any]) -> list[
     return [columns[n] if n in columns else values[n] for n in e.variables]
 
 
-def _load_squares(part: Part, model_columns: tuple, target: tuple, weights: str | None) -> dict:
-    """A partition for least squares: the model's columns, the target's values by row
-    (``target``: its text and shapes) and the root of the weights."""
+def _load_target(part: Part, model_columns: tuple, target: tuple, weights: str | None) -> dict:
+    """A partition for a fit: the model's columns, the target's values by row
+    (``target``: its text and shapes) and the weights as they are (``w__``, None
+    without)."""
     import numpy as np
 
     t = _expression(*target)
@@ -202,27 +203,37 @@ def _load_squares(part: Part, model_columns: tuple, target: tuple, weights: str 
     loaded = {n: columns[n] for n in model_columns}
     loaded["rows__"] = rows
     loaded["t__"] = np.broadcast_to(np.asarray(values, dtype=np.float64), (rows,))
-    loaded["root_w__"] = None
+    loaded["w__"] = None
     if weights:
         w = columns[weights]
         if not (np.isfinite(w).all() and (w >= 0).all()):
             raise UsageError("weights must be finite numbers ≥ 0", f"see {part.label}")
-        loaded["root_w__"] = np.sqrt(w)
+        loaded["w__"] = w
+    return loaded
+
+
+def _load_squares(part: Part, model_columns: tuple, target: tuple, weights: str | None) -> dict:
+    """A partition for least squares: ``_load_target``'s, and the weights' roots,
+    which scale the rows of [J r]."""
+    import numpy as np
+
+    loaded = _load_target(part, model_columns, target, weights)
+    loaded["root_w__"] = None if loaded["w__"] is None else np.sqrt(loaded["w__"])
     return loaded
 
 
 def _load_likelihood(part: Part, model_columns: tuple, target: tuple, weights: str | None,
                      loss: str) -> dict:  # fmt: skip
-    """A partition for a likelihood fit: least squares' load, the target checked for
-    the loss, and the weights as ``w__`` (1 where none are given)."""
+    """A partition for a likelihood fit: ``_load_target``'s, the target checked for
+    the loss, the weights 1 where none are given."""
     import numpy as np
 
     from .datarun import check_likelihood_target
 
-    loaded = _load_squares(part, model_columns, target, weights)
+    loaded = _load_target(part, model_columns, target, weights)
     check_likelihood_target(loss, loaded["t__"], f"{part.label}: ")
-    w = loaded.pop("root_w__")
-    loaded["w__"] = np.ones(loaded["rows__"]) if w is None else w**2
+    if loaded["w__"] is None:
+        loaded["w__"] = np.ones(loaded["rows__"])
     return loaded
 
 
@@ -263,8 +274,8 @@ def _moments(loaded: dict) -> tuple[int, float, float, float]:
     """Rows, the weights' sum, the target's weighted mean and sum of squares about it."""
     import numpy as np
 
-    t, root_w = loaded["t__"], loaded["root_w__"]
-    w = np.ones_like(t) if root_w is None else root_w**2
+    t, w = loaded["t__"], loaded["w__"]
+    w = np.ones_like(t) if w is None else w
     total = float(np.sum(w))
     mean = float(np.sum(w * t) / total) if total > 0 else 0.0
     return loaded["rows__"], total, mean, float(np.sum(w * (t - mean) ** 2))

@@ -116,7 +116,7 @@ def least_squares(
                 Jt[i] *= root_w
         return Jt
 
-    total = _spread(target, None if root_w is None else root_w**2)
+    total = _spread(target, None if weights is None else np.asarray(weights, dtype=np.float64))
     if n * p > SMALL:  # many rows: the solvers on the R of [J r], made a block at a time
         fit = reduced_least_squares(
             lambda x: augmented_r(lambda rows: model(x, rows), target, root_w), n, names, start,
