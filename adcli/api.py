@@ -17,14 +17,39 @@ from .syntax import Program, parse
 
 
 @without_gc
-def compile(text: str, shapes: Mapping[str, Sequence[int | None]] | None = None) -> Expression:  # noqa: A001
+def compile(  # noqa: A001
+    text: str,
+    shapes: Mapping[str, Sequence[int | None]] | None = None,
+    backend: str = "numpy",
+) -> Expression:
     """Parse ``text`` into an expression that can be evaluated and differentiated.
 
     ``shapes`` gives the free variables that are arrays (``{"X": (None, 64)}``, None
     for the data's rows); the others are numbers, or many points at once when given
     arrays. It is asked only for the names the text uses.
+
+    ``backend`` runs arrays: ``"numpy"``, or ``"jax"`` (``pip install 'adcli[jax]'``),
+    which compiles the graph once with ``jax.jit`` for large batches, fits and
+    training. Its arrays come back as JAX arrays for JAX arrays in, else as read-only
+    numpy views of JAX's buffers. One point is computed by Python's math on either.
     """
-    return Expression(parse(text, shapes))
+    return Expression(parse(text, shapes), check_backend(backend))
+
+
+BACKENDS = ("numpy", "jax")
+
+
+def check_backend(backend: str) -> str:
+    """``backend`` if it is one adcli has and can run, else a ``UsageError`` with the fix."""
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}", "choose numpy or jax")
+    if backend == "jax":
+        import importlib.util
+
+        if importlib.util.find_spec("jax") is None:
+            raise UsageError("the jax backend needs JAX, which is not installed",
+                             "install it: pip install 'adcli[jax]'")  # fmt: skip
+    return backend
 
 
 class Derivatives:
@@ -63,8 +88,9 @@ class Derivatives:
 class Expression:
     """A compiled expression: values, gradients and the per-node table."""
 
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, backend: str = "numpy") -> None:
         self.program = program
+        self.backend = backend  # who runs arrays (see ``compile``)
         self.graph = program.graph
         self.outputs = program.outputs
         self.n_forward = len(self.graph)  # later nodes belong to derivatives
@@ -176,7 +202,7 @@ class Expression:
     def compiled(self, outputs: Sequence[int]) -> Compiled:
         key = tuple(outputs)
         if key not in self._compiled:
-            self._compiled[key] = Compiled(self.graph, self._params(), key)
+            self._compiled[key] = Compiled(self.graph, self._params(), key, self.backend)
         return self._compiled[key]
 
     def value_and_grad_nodes(self, wrt: Sequence[str] | None = None) -> list[int]:
@@ -264,7 +290,7 @@ class Expression:
         self.numbers_only("a derivative expression is a formula of numbers",
                           "grad gives the gradient of each array, of its shape")  # fmt: skip
         graph, (root,) = simplified(self.graph, self.derivative_nodes([name], order))
-        return Expression(Program(program_text(graph, [root]), graph, [root]))
+        return Expression(Program(program_text(graph, [root]), graph, [root]), self.backend)
 
     def __str__(self) -> str:
         from .printing import program_text
@@ -662,7 +688,7 @@ class Expression:
         rows: tuple[str, int] | None = None  # the first variable with rows, and how many
         out = []
         for name, value in zip(self.variables, values):
-            array = np.asarray(value, dtype=np.float64)
+            array = value if _is_jax(value) else np.asarray(value, dtype=np.float64)
             want = self.graph.shape[self.graph.variables[name]]
             fits = array.ndim == len(want) and all(
                 w is ROWS or w == d for w, d in zip(want, array.shape)
@@ -870,6 +896,14 @@ def _names(value: Any) -> bool:
     )
 
 
+def _is_jax(value: Any) -> bool:
+    """A JAX array (JAX is imported only where one was made)."""
+    import sys
+
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(value, jax.Array)
+
+
 def _number_or_array(name: str, value: Any) -> Any:
     """A binding as a float (Python and numpy scalars) or a float array; anything
     else is the caller's mistake, said as an ``AdcliError``."""
@@ -885,8 +919,10 @@ def _number_or_array(name: str, value: Any) -> Any:
         except ValueError:  # a ragged list
             array = np.asarray([], dtype=object)
         if array.dtype.kind in "biuf" and array.dtype.kind != "b":
-            if isinstance(value, np.generic):
+            if isinstance(value, np.generic) or array.ndim == 0 and _is_jax(value):
                 return float(value)
+            if _is_jax(value):  # kept on JAX's side: the jax backend gives JAX arrays back
+                return value
             return array.astype(np.float64, copy=False)
         if array.dtype.kind == "c":
             raise BindingError(f"{name} is complex; adcli computes with real numbers")

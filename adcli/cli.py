@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .api import Expression
+from .api import Expression, check_backend
 from .errors import AdcliError, EvaluationError, UsageError
 from .points import Points, from_spec, parse_at
 from .pointwise import write_rows
@@ -111,6 +111,12 @@ Engine = Annotated[
                  help="local, or dask: --data's partitions (a glob or a folder) on a Dask "
                       "cluster (the dask extra)."),
 ]  # fmt: skip
+Backend = Annotated[
+    str,
+    typer.Option("--backend", metavar="BACKEND",
+                 help="Who runs arrays: numpy, or jax (jit-compiled by XLA, for large "
+                      "batches; the jax extra)."),
+]  # fmt: skip
 Scheduler = Annotated[
     str | None,
     typer.Option("--scheduler", metavar="ADDRESS", show_default=False,
@@ -180,7 +186,7 @@ def _read_expression(source: str) -> Expression:
 
 
 def _program(source: str, data: list[str] | None, given: list[str] | None = None,
-             start: list[str] | None = None):  # fmt: skip
+             start: list[str] | None = None, backend: str = "numpy"):  # fmt: skip
     """The expression, compiled with the shapes of the ``--data`` columns it reads and
     of the arrays given (``--with``, files of ``--start``); the opened data files
     (None without ``--data``) and the values given."""
@@ -190,7 +196,7 @@ def _program(source: str, data: list[str] | None, given: list[str] | None = None
         raise UsageError("EXPR and --data cannot both read standard input",
                          "put the expression in a file: adcli eval @f.adcli --data -")  # fmt: skip
 
-    e, files, values = read(_read_text(source), data, given or [], start or [])
+    e, files, values = read(_read_text(source), data, given or [], start or [], backend)
     for warning in e.warnings:
         _note(f"warning: {warning}")
     return e, files, values
@@ -240,7 +246,8 @@ def _points(expr: Expression, at: list[str] | None, source: str, writer: RowWrit
 def eval_(
     expr: Expr, at: At = None, format: Format = None, digits: Digits = 6,
     no_color: NoColor = False, strict: Strict = False, data: Data = None, with_: With = None,
-    seed: Seed = 0, engine: Engine = "local", scheduler: Scheduler = None, workers: Workers = None,
+    seed: Seed = 0, backend: Backend = "numpy", engine: Engine = "local",
+    scheduler: Scheduler = None, workers: Workers = None,
     output: Annotated[str | None, typer.Option(
         "--output", "-o", metavar="DIR/", show_default=False,
         help="With --engine dask: the rows, a file per partition in DIR.")] = None,
@@ -251,16 +258,17 @@ def eval_(
     """
     from .datarun import bind, fixed_numbers, on_arrays, write_values
 
+    check_backend(backend)
     if _on_dask(engine, scheduler, workers):
         from . import daskrun
 
         out = Output(format, digits, no_color, spelling=flag)
         daskrun.eval_(scheduler, workers, _read_text(expr), data, with_, at, seed, out,
-                      (output, format or "csv"), strict, _note)  # fmt: skip
+                      (output, format or "csv"), strict, _note, backend)  # fmt: skip
         return
     if output is not None:
         raise UsageError("-o DIR/ is for --engine dask", "redirect the output: > rows.csv")
-    e, files, given = _program(expr, data, with_)
+    e, files, given = _program(expr, data, with_, backend=backend)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given, points=True):
         write_values(bind(e, files, given, seed, at, "--at"), out, strict, _note)
@@ -276,8 +284,8 @@ def grad(
     no_color: NoColor = False, strict: Strict = False,
     no_table: NoTable = False, nodes: Nodes = False, mode: Mode = "reverse",
     explain: Explain = False, data: Data = None, with_: With = None, seed: Seed = 0,
-    save: Save = None, engine: Engine = "local", scheduler: Scheduler = None,
-    workers: Workers = None,
+    save: Save = None, backend: Backend = "numpy", engine: Engine = "local",
+    scheduler: Scheduler = None, workers: Workers = None,
 ) -> None:  # fmt: skip
     """The value and the gradient; on a terminal, the per-node backward table
     (reverse mode) or the tangent table (--mode forward). With --data, the gradient
@@ -289,6 +297,7 @@ def grad(
 
     if mode not in ("reverse", "forward"):
         raise UsageError(f"unknown mode {mode!r}", "choose reverse or forward")
+    check_backend(backend)
     if _on_dask(engine, scheduler, workers):
         from . import daskrun
 
@@ -298,9 +307,9 @@ def grad(
                 raise UsageError(f"{option} is for one machine", "leave out --engine dask")
         out = Output(format, digits, no_color, spelling=flag)
         daskrun.grad(scheduler, workers, _read_text(expr), data, with_, at, _names(wrt), seed,
-                     out, save, _note)  # fmt: skip
+                     out, save, _note, backend)  # fmt: skip
         return
-    e, files, given = _program(expr, data, with_)
+    e, files, given = _program(expr, data, with_, backend=backend)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given, points=True):
         for option, used in (("--mode forward", mode == "forward"), ("--explain", explain)):
@@ -692,7 +701,8 @@ def minimize(
         help="With --batch-size: E passes over the rows (then --steps is not used).")] = None,
     no_shuffle: Annotated[bool, typer.Option(
         "--no-shuffle", help="Minibatches in the file's order.")] = False,
-    engine: Engine = "local", scheduler: Scheduler = None, workers: Workers = None,
+    backend: Backend = "numpy", engine: Engine = "local", scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:  # fmt: skip
     """Gradient descent with a trace, the stop reason and a diagnosis; with --data,
     training on the rows (full batch, or minibatches with --batch-size).
@@ -703,6 +713,7 @@ def minimize(
     from .optimize import METHODS
     from .trace import write_comparison, write_run
 
+    check_backend(backend)
     if _on_dask(engine, scheduler, workers):
         for option, value in (("--compare", compare), ("--plot", plot)):
             if value:
@@ -714,9 +725,9 @@ def minimize(
                        given=with_, seed=seed, save=save, trace=trace, every=every,
                        scheduler=scheduler, workers=workers, method=method, lr=lr,
                        steps=steps, tol=tol, beta=beta, decay=decay, maximize=maximize,
-                       line_search=line_search)  # fmt: skip
+                       line_search=line_search, backend=backend)  # fmt: skip
         return
-    e, files, given = _program(expr, data, with_, start)
+    e, files, given = _program(expr, data, with_, start, backend)
     out = Output(format, digits, no_color, spelling=flag)
     if on_arrays(e, files, given):
         for option, value in (("--compare", compare), ("--plot", plot)):
@@ -791,7 +802,7 @@ def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, 
 
 
 def _train_on_dask(expr: str, data, out: Output, *, start, given, seed: int, save, trace, every,
-                   scheduler, workers, **options) -> None:  # fmt: skip
+                   scheduler, workers, backend, **options) -> None:  # fmt: skip
     """``minimize --data --engine dask``: full-batch training over the partitions."""
     from . import daskrun
     from .datarun import check_save
@@ -800,7 +811,7 @@ def _train_on_dask(expr: str, data, out: Output, *, start, given, seed: int, sav
         check_save(save)
     with _progress(options["steps"], least=200) as on_step:
         run = daskrun.minimize(scheduler, workers, _read_text(expr), data, given, start, seed,
-                               on_step, **options)  # fmt: skip
+                               on_step, backend, **options)  # fmt: skip
     _finish_training(run, out, trace, every, save)
 
 
@@ -893,7 +904,8 @@ def fit(
              "(class labels, the model a comma list of logits), by maximum likelihood.")
     ] = "squares",
     save: Save = None, format: Format = None, digits: Digits = 6, no_color: NoColor = False,
-    engine: Engine = "local", scheduler: Scheduler = None, workers: Workers = None,
+    backend: Backend = "numpy", engine: Engine = "local", scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:  # fmt: skip
     """Fit a model's parameters to data by least squares on its exact Jacobian, or by
     maximum likelihood on its exact Hessian: the estimates, standard errors, t values,
@@ -910,6 +922,7 @@ def fit(
         raise UsageError(f"--save {save}: a fit is saved as .json", "e.g. --save fit.json")
     if save:
         check_save(save)
+    check_backend(backend)
     out = Output(format, digits, no_color, spelling=flag)
     if _on_dask(engine, scheduler, workers):
         from . import daskrun
@@ -920,10 +933,11 @@ def fit(
                                  "on Dask: --save fit.json, then adcli eval MODEL --data ... "
                                  "--with @fit.json --engine dask -o DIR/")  # fmt: skip
         result = daskrun.fit(scheduler, workers, _read_text(formula), data, start, weights,
-                             bounds, method, loss, _note)  # fmt: skip
+                             bounds, method, loss, _note, backend)  # fmt: skip
         given = None
     else:
-        given = FitInput(_read_text(formula), data, start, weights, bounds, _note, loss)
+        given = FitInput(_read_text(formula), data, start, weights, bounds, _note, loss,
+                         backend)  # fmt: skip
         if plot or output:
             given.check_curve()  # before the fit, not after it
         result = given.run(method)

@@ -166,11 +166,11 @@ class Cluster:
 
 
 @functools.lru_cache(maxsize=16)
-def _expression(text: str, shapes: tuple) -> Any:
+def _expression(text: str, shapes: tuple, backend: str = "numpy") -> Any:
     """The program compiled once per worker process (its compiled code is cached in it)."""
     from .api import compile
 
-    return compile(text, dict(shapes))
+    return compile(text, dict(shapes), backend)
 
 
 def _columns(part: Part, used: tuple[str, ...]) -> dict[str, Any]:
@@ -380,7 +380,8 @@ class Job:
     compiled with (the columns', rows first; ``arrays``: the given arrays' shapes)."""
 
     def __init__(self, cluster: Cluster, data: Sequence[str] | None,
-                 arrays: dict[str, tuple] | None = None) -> None:  # fmt: skip
+                 arrays: dict[str, tuple] | None = None,
+                 backend: str = "numpy") -> None:  # fmt: skip
         if not data:
             raise UsageError("--engine dask works on --data", "give --data 'part-*.csv'")
         if len(data) > 1:
@@ -395,10 +396,11 @@ class Job:
         columns = cluster.shapes(self.parts[0])
         self.names = list(columns)
         self.shapes = {**columns, **(arrays or {})}
+        self.backend = backend  # who runs the arrays on the workers
 
     def key(self, text: str) -> tuple:
-        """What a worker compiles: the text and the shapes, hashable."""
-        return text, tuple(sorted(self.shapes.items()))
+        """What a worker compiles: the text, the shapes (hashable) and the backend."""
+        return text, tuple(sorted(self.shapes.items())), self.backend
 
     def compile(self, text: str) -> Any:
         return _expression(*self.key(text))
@@ -442,7 +444,7 @@ def fit_likelihood(job: Job, loss: str, model_text: str, target_text: str, param
     from .fit import maximum_likelihood
 
     shapes = tuple(sorted({**job.shapes, "t__": (None,), "w__": (None,)}.items()))
-    program = (likelihood_text(loss, model_text), shapes)
+    program = (likelihood_text(loss, model_text), shapes, job.backend)
     try:
         _expression(*program)
     except ParseError:

@@ -35,7 +35,7 @@ from .render import Output
 
 def fit(scheduler: str | None, workers: int | None, formula: str, data: Sequence[str],
         start: Sequence[str] | None, weights: str | None, bounds: str | None, method: str,
-        loss: str, note) -> Any:  # fmt: skip
+        loss: str, note, backend: str = "numpy") -> Any:  # fmt: skip
     """``adcli fit --engine dask``: least squares, as the local engine fits it."""
     from .fit import LIKELIHOODS, split
 
@@ -50,7 +50,7 @@ def fit(scheduler: str | None, workers: int | None, formula: str, data: Sequence
     target_text, model_text = split(formula)
     limits = parse_bounds(bounds) if bounds else {}
     with connect(scheduler, workers) as cluster:
-        job = Job(cluster, data)
+        job = Job(cluster, data, backend=backend)
         model, target = job.compile(model_text), job.compile(target_text)
         model.single_output("fit")
         outside = [n for n in target.variables if n not in job.names]
@@ -74,11 +74,11 @@ def fit(scheduler: str | None, workers: int | None, formula: str, data: Sequence
 
 def minimize(scheduler: str | None, workers: int | None, text: str, data: Sequence[str],
              given: Sequence[str] | None, start: Sequence[str] | None, seed: int, on_step,
-             **options: Any) -> Any:  # fmt: skip
+             backend: str = "numpy", **options: Any) -> Any:  # fmt: skip
     """``adcli minimize --data --engine dask``: full-batch descent, each step's loss
     and gradient reduced over the partitions; a ``train.Training``."""
     with connect(scheduler, workers) as cluster:
-        job, e, values = _open(cluster, text, data, given, start)
+        job, e, values = _open(cluster, text, data, given, start, backend)
         fixed = {n: v for n, v in values.items() if n in e.graph.variables}
         bound = parameters(e, _columns(job, e), fixed, seed, start, "--start", job.names)
         starts = {n: v for n, v in bound.items() if n not in fixed}
@@ -87,13 +87,14 @@ def minimize(scheduler: str | None, workers: int | None, text: str, data: Sequen
 
 def eval_(scheduler: str | None, workers: int | None, text: str, data: Sequence[str],
           given: Sequence[str] | None, at: Sequence[str] | None, seed: int, out: Output,
-          files: tuple[str | None, str], strict: bool, note) -> None:  # fmt: skip
+          files: tuple[str | None, str], strict: bool, note,
+          backend: str = "numpy") -> None:  # fmt: skip
     """``adcli eval --data --engine dask``: per-row outputs as a file per partition,
     written by the workers (``files``: the folder, and the files' format), or a sum or
     mean over every row, printed."""
     directory, file_format = files
     with connect(scheduler, workers) as cluster:
-        job, e, values = _open(cluster, text, data, given, None)
+        job, e, values = _open(cluster, text, data, given, None, backend)
         params = parameters(e, _columns(job, e), values, seed, at, "--at", job.names)
         kinds = [e.over_parts(o) for o in e.outputs]
         if all(kind == "rows" for kind in kinds):
@@ -127,11 +128,12 @@ def eval_(scheduler: str | None, workers: int | None, text: str, data: Sequence[
 
 def grad(scheduler: str | None, workers: int | None, text: str, data: Sequence[str],
          given: Sequence[str] | None, at: Sequence[str] | None, wrt: Sequence[str] | None,
-         seed: int, out: Output, save: str | None, note) -> None:  # fmt: skip
+         seed: int, out: Output, save: str | None, note,
+         backend: str = "numpy") -> None:  # fmt: skip
     """``adcli grad --data --engine dask``: the loss's value and gradient by each
     parameter (or ``wrt``), reduced over the partitions."""
     with connect(scheduler, workers) as cluster:
-        job, e, values = _open(cluster, text, data, given, None)
+        job, e, values = _open(cluster, text, data, given, None, backend)
         columns = _columns(job, e)
         params = parameters(e, columns, values, seed, at, "--at", job.names)
         names = list(e.wrt(wrt)) if wrt else [n for n in e.variables if n not in columns]
@@ -153,7 +155,7 @@ def grad(scheduler: str | None, workers: int | None, text: str, data: Sequence[s
 
 
 def _open(cluster: Cluster, text: str, data: Sequence[str], given: Sequence[str] | None,
-          start: Sequence[str] | None) -> tuple[Job, Any, Given]:  # fmt: skip
+          start: Sequence[str] | None, backend: str) -> tuple[Job, Any, Given]:  # fmt: skip
     """The job, the program compiled with the data's and the given arrays' shapes, and
     the values ``--with`` gives (the arrays of files ``--start`` names lend their shapes)."""
     from .datarun import _of_files
@@ -162,7 +164,7 @@ def _open(cluster: Cluster, text: str, data: Sequence[str], given: Sequence[str]
     of_start = values_of([s for s in start or [] if _of_files(s)], None)
     arrays = {n: v.shape for v_ in (values, of_start) for n, v in v_.items()
               if getattr(v, "ndim", 0)}  # fmt: skip
-    job = Job(cluster, data, arrays)
+    job = Job(cluster, data, arrays, backend)
     e = job.compile(text)
     for name in [n for n in values if n not in e.graph.variables]:
         if name not in values.from_files:

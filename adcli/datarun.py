@@ -36,7 +36,8 @@ class Bound:
 
 
 def read(text: str, data: Sequence[str] | None, given: Sequence[str] = (),
-         start: Sequence[str] = ()) -> tuple[Expression, Any, dict[str, Any]]:  # fmt: skip
+         start: Sequence[str] = (),
+         backend: str = "numpy") -> tuple[Expression, Any, dict[str, Any]]:  # fmt: skip
     """The program, compiled with the shapes of the data's columns (read as the parser
     meets their names) and of the arrays ``given`` (``--with``) or in files ``start``
     names (``--start @params.npz``); the opened files (None without ``--data``) and
@@ -50,8 +51,8 @@ def read(text: str, data: Sequence[str] | None, given: Sequence[str] = (),
     values = values_of([*given, *files_of_start], None) if given or files_of_start else Given()
     arrays = {n: v.shape for n, v in values.items() if getattr(v, "ndim", 0)}
     if files is None and not arrays:
-        return compile(text), None, values
-    return compile(text, _Shapes(files, arrays)), files, values
+        return compile(text, backend=backend), None, values
+    return compile(text, _Shapes(files, arrays), backend), files, values
 
 
 class _Shapes(Mapping):
@@ -419,22 +420,22 @@ class FitInput:
 
     def __init__(self, text: str, data: Sequence[str], start: Sequence[str] | None,
                  weights: str | None, bounds: str | None, note,
-                 loss: str = "squares") -> None:  # fmt: skip
+                 loss: str = "squares", backend: str = "numpy") -> None:  # fmt: skip
         import numpy as np
 
         from .data import Files
         from .fit import split
 
         check_loss(loss)
-        self.loss = loss
+        self.loss, self.backend = loss, backend
         target_text, model_text = split(text)
         self.texts = (target_text, model_text)
         files = Files(data)
-        self.model = compile(model_text, files.shapes)
+        self.model = compile(model_text, files.shapes, backend)
         self.classes: list[str] = []
         if loss == "softmax":  # the target holds class labels, which may be words
             target_text = self._labels(target_text, files)
-        target = compile(target_text, files.shapes)
+        target = compile(target_text, files.shapes, backend)
         outside = [n for n in target.variables if files.shape(n) is None]
         if outside:
             raise UsageError(f"the target reads {outside[0]}, which no --data file has",
@@ -557,7 +558,7 @@ class FitInput:
         picked = " + ".join(f"(t__ == {i})*{zi}" for i, zi in enumerate(z))
         lines.append(f"sum({lse} - ({picked}))")
         try:
-            nll = compile("\n".join(lines), _Shapes(self._files, {"t__": (None,)}))
+            nll = compile("\n".join(lines), _Shapes(self._files, {"t__": (None,)}), self.backend)
         except ParseError as error:
             raise UsageError(
                 f"--loss softmax: {error.message}", "the model is a comma list of logits"
@@ -596,7 +597,7 @@ class FitInput:
         term = f"where(abs({r}) <= {delta!r}, 0.5*{r}**2, {delta!r}*(abs({r}) - {0.5 * delta!r}))"
         shapes = _Shapes(self._files, {"t__": (None,)})
         try:
-            loss = compile(f"m__ = ({self.texts[1]})\nsum({term})", shapes)
+            loss = compile(f"m__ = ({self.texts[1]})\nsum({term})", shapes, self.backend)
         except ParseError:
             raise UsageError("--loss huber takes a model of one expression",
                              "write the model as one formula of the columns") from None  # fmt: skip
@@ -668,7 +669,7 @@ class FitInput:
         deviance is measured from."""
         shapes = _Shapes(self._files, {"t__": (None,), "w__": (None,)})
         try:
-            nll = compile(likelihood_text(self.loss, self.texts[1]), shapes)
+            nll = compile(likelihood_text(self.loss, self.texts[1]), shapes, self.backend)
         except ParseError:
             raise not_one_expression(self.loss) from None
         return nll, saturated_nll(self.loss, self.target, self.weights)

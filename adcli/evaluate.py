@@ -43,8 +43,10 @@ def _literal(value: float) -> str:
 class Compiled:
     """Values of ``outputs`` as functions of the ``params`` nodes."""
 
-    def __init__(self, g: Graph, params: Sequence[int], outputs: Sequence[int]) -> None:
+    def __init__(self, g: Graph, params: Sequence[int], outputs: Sequence[int],
+                 backend: str = "numpy") -> None:  # fmt: skip
         self.params = list(params)
+        self.backend = backend  # who runs arrays: "numpy", or "jax" (jaxbackend.py)
         self.outputs = list(outputs)
         needed = g.ancestors(self.outputs)
         for p in self.params:
@@ -72,6 +74,7 @@ class Compiled:
         )  # fmt: skip
         self._chunk = None  # made on the first array call: it needs numpy
         self._whole = None
+        self._jax = None  # jaxbackend.Program, made on the first array call
 
     # --- scalar form ----------------------------------------------------------
 
@@ -311,8 +314,17 @@ class Compiled:
 
         return chunk, n_buffers
 
+    def _on_jax(self):
+        if self._jax is None:
+            from .jaxbackend import Program
+
+            self._jax = Program(self)
+        return self._jax
+
     def batch(self, *arrays: Any) -> list[Any]:
         """The outputs at many points: numpy arrays broadcast from the inputs."""
+        if self.backend == "jax":
+            return self._on_jax().batch(*arrays)
         import numpy as np
 
         if self._chunk is None:
@@ -345,10 +357,12 @@ class Compiled:
 
         from . import kernels
 
-        if self._whole is None:
+        if self._whole is None and self.backend != "jax":
             self._whole = self._whole_source(np)
         with np.errstate(all="ignore"):
             try:
+                if self.backend == "jax":
+                    return self._on_jax().whole(*arrays)
                 values = self._whole(*(np.asarray(a, dtype=np.float64) for a in arrays))
             except kernels.LabelError as error:  # the inputs' fault: a label that is no class
                 from .errors import BindingError
