@@ -28,7 +28,7 @@ import numpy as np
 from . import kernels
 from .ops import OPS
 
-PAD_BELOW = 1 << 16  # a batch of fewer points is padded to a power of two (see batch)
+PAD_BELOW = 1 << 16  # a numpy batch of fewer points is padded to a power of two (see batch)
 
 
 # --- the ops' JAX forms: kernels.py's formulas, without ``out`` buffers ----------------
@@ -231,18 +231,19 @@ class Program:
     def batch(self, *arrays: Any) -> list[Any]:
         """The outputs at many points, broadcast from the inputs (``Compiled.batch``).
 
-        One input of n points (n < PAD_BELOW) is padded to a power of two: a stream's
-        blocks come in every size, and each new shape would cost a compilation."""
-        sizes = {np.shape(a) for a in arrays if np.ndim(a)}
-        n = next(iter(sizes))[0] if len(sizes) == 1 and len(next(iter(sizes))) == 1 else 0
-        padded = 1 << max(n - 1, 0).bit_length() if 0 < n < PAD_BELOW else n
+        Numpy inputs of n points (n < PAD_BELOW) are padded to a power of two, and the
+        outputs cut back as numpy views: a stream's blocks come in every size, and each
+        new shape would cost a compilation (cutting a JAX array would too)."""
         with jax.enable_x64(True):
             inputs = [_as_input(a) for a in arrays]
-            if padded != n:
-                inputs = [jnp.pad(a, (0, padded - n), mode="edge") if jnp.ndim(a) else a
+            sizes = {np.shape(a) for a in inputs if np.ndim(a)}
+            n = next(iter(sizes))[0] if len(sizes) == 1 and len(next(iter(sizes))) == 1 else 0
+            if 0 < n < PAD_BELOW and not any(isinstance(a, jax.Array) for a in inputs):
+                padded = 1 << (n - 1).bit_length()
+                inputs = [np.pad(a, (0, padded - n), "edge") if np.ndim(a) else a
                           for a in inputs]  # fmt: skip
-            values = self._batch(*inputs)
-            return [_as_output(v if padded == n else v[:n], arrays) for v in values]
+                return [np.asarray(v)[:n] for v in self._batch(*inputs)]
+            return [_as_output(v, arrays) for v in self._batch(*inputs)]
 
 
 def _classes(g: Any, n: int, ins: tuple) -> int:

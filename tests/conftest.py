@@ -25,6 +25,11 @@ settings.register_profile("fast", max_examples=50)
 settings.load_profile(HYPOTHESIS_PROFILE)
 
 
+# Who runs arrays (adcli.compile's backend): the tests of the array paths run on each.
+# JAX is in the test extra, so none of them is skipped.
+BACKENDS = ["numpy", "jax"]
+
+
 def examples(ci: int) -> int:
     """The example count of a quick-tier property test: ``ci`` under the "ci" profile,
     at most the loaded profile's ``max_examples`` otherwise. (A profile never lowers a
@@ -111,24 +116,26 @@ def seed_000_passes(x: float) -> tuple[float, float, dict[str, dict[str, float]]
 
 
 def on_terminal(args: list[str], env: dict[str, str]) -> str:
-    """What ``adcli ARGS`` writes when stdout and stderr are a pseudo-terminal."""
+    """What ``adcli ARGS`` writes when stdout and stderr are a pseudo-terminal. (Not
+    pty.fork: a fork of this process, where JAX's threads may run, can deadlock.)"""
     import pty
 
     script = "import sys; from adcli.cli import main; sys.exit(main(sys.argv[1:]))"
-    pid, fd = pty.fork()
-    if pid == 0:  # the child
-        os.environ.update(env)
-        os.execv(sys.executable, [sys.executable, "-c", script, *args])
+    parent, child = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-c", script, *args], stdin=child, stdout=child,
+                            stderr=child, env={**os.environ, **env})  # fmt: skip
+    os.close(child)
     chunks = []
     while True:
         try:
-            data = os.read(fd, 4096)
-        except OSError:
+            data = os.read(parent, 4096)
+        except OSError:  # the child's end is closed
             break
         if not data:
             break
         chunks.append(data)
-    os.waitpid(pid, 0)
+    proc.wait()
+    os.close(parent)
     return b"".join(chunks).decode(errors="replace")
 
 

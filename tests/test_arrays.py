@@ -7,6 +7,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from conftest import BACKENDS
 
 import adcli
 from adcli.errors import BindingError, ParseError, UsageError
@@ -109,13 +110,14 @@ def _names(text: str) -> list[str]:
 
 
 @pytest.mark.filterwarnings("ignore:Output seems independent of input")  # argmax(B)
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("text, reference", CASES, ids=[c[0] for c in CASES])
-def test_value_and_gradient_agree_with_autograd(text, reference):
+def test_value_and_gradient_agree_with_autograd(text, reference, backend):
     names = _names(text)
     point = {n: value_of(n) for n in names}
     if "u ** c" in text:
         point["u"] = np.abs(point["u"])
-    f = adcli.compile(text, shapes=SHAPES)
+    f = adcli.compile(text, shapes=SHAPES, backend=backend)
     value, grads = f.grad(**point)
     args = [point[n] for n in reference.__code__.co_varnames[: reference.__code__.co_argcount]]
     assert value == pytest.approx(float(reference(*args)), rel=1e-12, abs=1e-300)
@@ -129,11 +131,12 @@ def test_value_and_gradient_agree_with_autograd(text, reference):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14, err_msg=name)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("text, reference", CASES, ids=[c[0] for c in CASES])
-def test_forward_mode_agrees_with_reverse_mode(text, reference):
+def test_forward_mode_agrees_with_reverse_mode(text, reference, backend):
     """Each jvp rule against the vjp rules: the tangent along all-ones in a variable
     is the sum of that variable's gradient."""
-    f = adcli.compile(text, shapes=SHAPES)
+    f = adcli.compile(text, shapes=SHAPES, backend=backend)
     point = {n: value_of(n) for n in f.variables}
     if "u ** c" in text:
         point["u"] = np.abs(point["u"])
@@ -229,8 +232,10 @@ def test_values_of_the_wrong_shape_are_named():
 # --- stable forms ---------------------------------------------------------------------
 
 
-def test_softmax_and_logsumexp_are_stable_at_large_inputs():
-    f = adcli.compile("logsumexp(u), sum(softmax(u) * v), sum(log_softmax(u) * v)", shapes=SHAPES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_softmax_and_logsumexp_are_stable_at_large_inputs(backend):
+    f = adcli.compile("logsumexp(u), sum(softmax(u) * v), sum(log_softmax(u) * v)", shapes=SHAPES,
+                      backend=backend)  # fmt: skip
     u = np.array([1000.0, -1000.0, 999.0])
     v = np.array([1.0, 2.0, 3.0])
     lse, soft, logsoft = f(u=u, v=v)
@@ -238,12 +243,13 @@ def test_softmax_and_logsumexp_are_stable_at_large_inputs():
     p = np.exp(np.array([0.0, -2000.0, -1.0]) - np.log1p(np.exp(-1.0)))
     assert soft == pytest.approx(float(p @ v), rel=1e-14)
     assert np.isfinite(logsoft)
-    value, grads = adcli.compile("logsumexp(u)", shapes=SHAPES).grad(u=u)
+    value, grads = adcli.compile("logsumexp(u)", shapes=SHAPES, backend=backend).grad(u=u)
     np.testing.assert_allclose(grads["u"], p, rtol=1e-14)
 
 
-def test_xent_names_a_label_that_is_not_a_class():
-    f = adcli.compile("mean(xent(X @ W, y))", shapes=SHAPES)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_xent_names_a_label_that_is_not_a_class(backend):
+    f = adcli.compile("mean(xent(X @ W, y))", shapes=SHAPES, backend=backend)
     X, W = value_of("X"), value_of("W")
     with pytest.raises(BindingError, match="whole number from 0 to 1, not 2$"):
         f(X=X, W=W, y=np.array([0, 1, 2, 0, 1.0]))
@@ -356,11 +362,12 @@ def test_param_is_still_a_name_where_no_declaration_follows():
     assert adcli.compile("param = 3; param * 2")() == 6.0
 
 
-def test_second_derivatives_through_the_array_rules_agree_with_autograd():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_second_derivatives_through_the_array_rules_agree_with_autograd(backend):
     """The Hessian sweeps back through every array op's vjp again (xent's fused
     backward, softmax, matmul, amax, index): against autograd's Hessian."""
     text = "sum(softmax(u @ W, 0) * b) + mean(xent(X @ W, y2)) + max(W[1:3]) * c"
-    f = adcli.compile(text, shapes=SHAPES)
+    f = adcli.compile(text, shapes=SHAPES, backend=backend)
     point = {n: value_of(n) for n in f.variables}
     args = [point[n] for n in f.variables]
     matrix, labels, value, _ = f.array_hessian(args, ["W", "c"])

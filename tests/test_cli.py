@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import installed_adcli, on_terminal
+from conftest import BACKENDS, installed_adcli, on_terminal
 
 import adcli
 from adcli.numtext import full
@@ -215,9 +215,10 @@ def test_many_points_warn_once_and_exit_0_strict_stops(run):
 # --- streaming -----------------------------------------------------------------
 
 
-def test_stdin_streams_each_row_before_the_input_ends():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stdin_streams_each_row_before_the_input_ends(backend):
     proc = subprocess.Popen(
-        [*installed_adcli(), "grad", "x*sigmoid(x)", "--at", "-"],
+        [*installed_adcli(), "grad", "x*sigmoid(x)", "--at", "-", "--backend", backend],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -235,17 +236,18 @@ def test_stdin_streams_each_row_before_the_input_ends():
     assert proc.returncode == 0
 
 
-def test_a_fast_stream_is_read_and_evaluated_in_blocks(shell, tmp_path):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_fast_stream_is_read_and_evaluated_in_blocks(shell, tmp_path, backend):
     """Lines that come together are parsed, evaluated and written as blocks (issue 15):
     the rows are the array path's numbers, in order, and a file and a pipe agree."""
     xs = np.linspace(-30.0, 30.0, 50_001)
     text = "".join(f"{x!r}\n" for x in xs.tolist())
     (tmp_path / "points.txt").write_text(text)
-    f = adcli.compile("x*sigmoid(x)/(x**2+1)")
+    f = adcli.compile("x*sigmoid(x)/(x**2+1)", backend=backend)
     value, grad = f.grad(x=xs)
     expected = [f"{full(v)} {full(g)}" for v, g in zip(value.tolist(), grad["x"].tolist())]
-    piped = shell("grad", "x*sigmoid(x)/(x**2+1)", "--at", "-", stdin=text)
-    from_file = shell("grad", "x*sigmoid(x)/(x**2+1)", "--at", "@points.txt")
+    piped = shell("grad", "x*sigmoid(x)/(x**2+1)", "--at", "-", "--backend", backend, stdin=text)
+    from_file = shell("grad", "x*sigmoid(x)/(x**2+1)", "--at", "@points.txt", "--backend", backend)
     assert piped.code == from_file.code == 0
     assert piped.out.splitlines() == from_file.out.splitlines() == expected
     csv = shell("eval", "x, -x", "--at", "-", "-f", "csv", stdin="0\n1.5\n").out.splitlines()

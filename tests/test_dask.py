@@ -107,6 +107,21 @@ def test_weights_and_bounds_on_dask_are_the_local_fit(run, scheduler, tmp_path):
     assert dask["params"]["b"] == pytest.approx(0.45)  # held at its bound
 
 
+def test_the_jax_backend_runs_on_the_workers_as_on_one_machine(run, scheduler, tmp_path):
+    """--backend jax travels with the program: each worker compiles it for XLA."""
+    rng = np.random.default_rng(6)
+    x = rng.uniform(0, 4, 3000)
+    write_parts(tmp_path / "d", {"x": x, "y": 2 * np.exp(-0.5 * x) + 0.3 +
+                                 0.05 * rng.normal(size=x.size)}, 3)  # fmt: skip
+    args = ["y ~ a*exp(-b*x) + c", "--start", "a=1,b=1,c=0", "--backend", "jax"]
+    local = fit_json(run, *args, "--data", str(tmp_path / "d.csv"))
+    dask = fit_json(run, *args, "--data", str(tmp_path / "d"), "--engine", "dask",
+                    "--scheduler", scheduler)  # fmt: skip
+    same_fit(dask, local)
+    with distributed.Client(scheduler) as client:
+        assert all(client.run(lambda: "jax" in sys.modules).values())
+
+
 def test_partitions_are_read_once_and_the_model_compiled_once_per_worker(scheduler, tmp_path):
     """The scheduler's record of the fit's tasks: one read of each partition, then a
     share of each partition per reduction; and each worker process compiled the model

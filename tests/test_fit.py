@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import BACKENDS
 
 import adcli
 
@@ -44,11 +45,12 @@ def test_seed_002_fit_is_the_least_squares_line(run, here):
     assert (high - low) / 2 == pytest.approx(1.984467454 * se[0], rel=1e-8)  # t(0.975, 98)
 
 
-def test_a_linear_model_of_three_parameters_equals_the_closed_form():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_linear_model_of_three_parameters_equals_the_closed_form(backend):
     rng = np.random.default_rng(5)
     x, z = rng.normal(size=50), rng.normal(size=50)
     y = 1.5 + 2 * x - 0.7 * z + rng.normal(scale=0.1, size=50)
-    f = adcli.compile("a + b*x + c*z", shapes={"x": (None,), "z": (None,)})
+    f = adcli.compile("a + b*x + c*z", shapes={"x": (None,), "z": (None,)}, backend=backend)
     fit = f.fit(y, {"x": x, "z": z})
     coef, se, rss = closed_form(np.c_[np.ones(50), x, z], y)
     assert fit.estimates == pytest.approx(coef, rel=1e-10)
@@ -56,10 +58,12 @@ def test_a_linear_model_of_three_parameters_equals_the_closed_form():
     assert fit.rss == pytest.approx(rss, rel=1e-12)
 
 
-def test_weights_are_the_weighted_least_squares(run, here):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_weights_are_the_weighted_least_squares(run, here, backend):
     w = np.linspace(0.5, 2, 100)
     np.savez("d.npz", x=X, y=Y, w=w)
-    r = run("fit", "y ~ a*x + c", "--data", "d.npz", "--weights", "w", "-f", "json")
+    r = run("fit", "y ~ a*x + c", "--data", "d.npz", "--weights", "w", "-f", "json",
+            "--backend", backend)  # fmt: skip
     got = json.loads(r.out)
     coef, se, _ = closed_form(np.c_[X, np.ones(100)], Y, w)
     assert [got["params"]["a"], got["params"]["c"]] == pytest.approx(coef, rel=1e-10)
@@ -158,8 +162,9 @@ def newton_glm(X: np.ndarray, t: np.ndarray, kind: str):
     return beta, np.sqrt(np.diag(np.linalg.inv(hessian)))
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("kind", ["logistic", "poisson"])
-def test_a_likelihood_fit_is_the_maximum_likelihood_estimate(run, here, kind):
+def test_a_likelihood_fit_is_the_maximum_likelihood_estimate(run, here, kind, backend):
     rng = np.random.default_rng(3)
     x = rng.normal(size=400)
     if kind == "logistic":
@@ -167,7 +172,8 @@ def test_a_likelihood_fit_is_the_maximum_likelihood_estimate(run, here, kind):
     else:
         t = rng.poisson(np.exp(0.3 + 0.8 * x)).astype(float)
     np.savez("glm.npz", x=x, t=t)
-    r = run("fit", "t ~ a + b*x", "--data", "glm.npz", "--loss", kind, "-f", "json")
+    r = run("fit", "t ~ a + b*x", "--data", "glm.npz", "--loss", kind, "-f", "json",
+            "--backend", backend)  # fmt: skip
     assert r.code == 0, r
     got = json.loads(r.out)
     beta, se = newton_glm(np.c_[np.ones(400), x], t, kind)
@@ -218,11 +224,13 @@ def outliers(here):
     return x, y
 
 
-def test_huber_is_the_m_estimate_with_hubers_standard_errors(run, outliers):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_huber_is_the_m_estimate_with_hubers_standard_errors(run, outliers, backend):
     from scipy import optimize
 
     x, y = outliers
-    r = run("fit", "y ~ a*x + b", "--data", "outliers.npz", "--loss", "huber", "-f", "json")
+    r = run("fit", "y ~ a*x + b", "--data", "outliers.npz", "--loss", "huber", "-f", "json",
+            "--backend", backend)  # fmt: skip
     assert r.code == 0, r
     got = json.loads(r.out)
     a, b = got["params"]["a"], got["params"]["b"]
@@ -267,7 +275,8 @@ def test_absolute_is_the_least_absolute_deviations_line(run, outliers):
     assert "no standard errors for least absolute deviations" in r.err or got["notes"]
 
 
-def test_softmax_with_word_labels_is_multinomial_logistic_regression(run, here):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_softmax_with_word_labels_is_multinomial_logistic_regression(run, here, backend):
     from scipy import optimize
 
     rng = np.random.default_rng(8)
@@ -279,7 +288,7 @@ def test_softmax_with_word_labels_is_multinomial_logistic_regression(run, here):
     rows = "".join(f"{float(a)!r},{w}\n" for a, w in zip(x, words))
     (here / "pets.csv").write_text("x,kind\n" + rows)
     r = run("fit", "kind ~ 0, a1 + b1*x, a2 + b2*x", "--data", "pets.csv", "--loss", "softmax",
-            "-f", "json")  # fmt: skip
+            "-f", "json", "--backend", backend)  # fmt: skip
     assert r.code == 0, r
     got = json.loads(r.out)
 

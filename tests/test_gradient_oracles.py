@@ -20,7 +20,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import NUMBER_FUNCTIONS, NUMBER_OPS
+from conftest import BACKENDS, NUMBER_FUNCTIONS, NUMBER_OPS
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -407,9 +407,10 @@ def test_primitive_gradient_matches_sympy_and_differences(case: Case):
     assert not failures, f"{case.text}:\n" + "\n".join(failures)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("case", CASES, ids=repr)
-def test_array_path_matches_scalar_path(case: Case):
-    f = adcli.compile(case.text)
+def test_array_path_matches_scalar_path(case: Case, backend: str):
+    f = adcli.compile(case.text, backend=backend)
     names = f.variables
     arrays = {n: np.array([p[n] for p in case.points]) for n in names}
     value, grad = f.grad(**arrays)
@@ -424,8 +425,9 @@ def test_array_path_matches_scalar_path(case: Case):
         np.testing.assert_allclose(grad[n], want, rtol=1e-13, atol=1e-14, err_msg=n)
 
 
-def test_array_path_keeps_shapes_and_broadcasts():
-    f = adcli.compile("hypot(x, y) * sin(x) + y**2")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_array_path_keeps_shapes_and_broadcasts(backend):
+    f = adcli.compile("hypot(x, y) * sin(x) + y**2", backend=backend)
     xs = np.linspace(0.5, 2.5, 6).reshape(2, 3)
     y = 1.25
     value, grad = f.grad(x=xs, y=y)

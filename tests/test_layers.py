@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"errors"},  # what went wrong, and how options are spelled
     {"ops", "kernels", "numtext", "pasted", "params"},  # the op table; numbers, LaTeX; inits
     {"graph", "lalr"},  # the IR; the LALR driver
-    {"syntax", "autodiff", "evaluate", "jaxbackend", "simplify"},  # text → graph, transforms, running
+    {"syntax", "autodiff", "evaluate", "jaxbackend", "simplify"},  # text → graph; transforms; runs
     {"printing", "optimize", "train", "fit", "check"},  # formulas; descent, training, fits; checks
     {"report", "api"},  # the façade and what its tables say
     {"points", "streams", "data", "datarun", "pointwise", "render", "tables", "trace", "fitreport",

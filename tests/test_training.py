@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import BACKENDS
 
 import adcli
 from adcli.errors import BindingError, UsageError
@@ -30,8 +31,9 @@ def simpleflow_loop(x, y, steps=20, lr=0.005):
     return log, float(w[0, 0]), float(b)
 
 
-def test_seed_002_is_simpleflows_loop():
-    f = adcli.compile(LOSS, shapes=COLUMNS)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_seed_002_is_simpleflows_loop(backend):
+    f = adcli.compile(LOSS, shapes=COLUMNS, backend=backend)
     run = f.train({"x": X, "y": Y}, {"w": 1.0, "b": 0.0}, lr=0.005, steps=20)
     log, w, b = simpleflow_loop(X, Y)
     assert len(run) == 21  # step 0 is the start; the 21st row is the final point
@@ -72,10 +74,11 @@ def blobs(n=240, seed=5):
     return centers[label] + rng.normal(scale=0.5, size=(n, 4)), label.astype(float)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("method", ["gd", "momentum", "nesterov", "adam"])
-def test_minibatches_learn_and_repeat_bit_for_bit(method):
+def test_minibatches_learn_and_repeat_bit_for_bit(method, backend):
     data_x, label = blobs()
-    f = adcli.compile(NET, shapes={"X": (None, 4), "label": (None,)})
+    f = adcli.compile(NET, shapes={"X": (None, 4), "label": (None,)}, backend=backend)
     lr = 0.01 if method == "adam" else 0.1
     runs = [f.train({"X": data_x, "label": label}, batch_size=32, epochs=5, lr=lr,
                     method=method, seed=7) for _ in range(2)]  # fmt: skip
