@@ -10,7 +10,8 @@ for --rounds rounds; the median wall time is shown:
   Jacobian, and prints the estimates and standard errors — the limit of what a
   careful user writes;
 - the same script with curve_fit's default finite-difference Jacobian;
-- the floor of both scripts: `python -c "import numpy, scipy.optimize"`.
+- the floor of both scripts: `python -c "import numpy, scipy.optimize"`;
+- `adcli fit ... --backend jax`, when JAX is installed (its ~1.2 s import included).
 
 The estimates of every command are compared with the reference's (relative
 difference). Target (the issue): adcli ≤ 1.5× the hand-written script. Then one more
@@ -23,6 +24,7 @@ the solver runs and the model calls inside them, the statistics, the output.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import shutil
 import statistics
@@ -188,9 +190,12 @@ def main() -> None:
             "curve_fit, finite-difference Jacobian": [
                 sys.executable, "fit_numpy.py", "rows.csv", "numeric"],
             "adcli fit (plain output)": [adcli, *adcli_args],
+            "adcli fit --backend jax": [adcli, *adcli_args, "--backend", "jax"],
             'python -c "import numpy, scipy.optimize" (the scripts\' floor)': [
                 sys.executable, "-c", "import numpy, scipy.optimize"],
         }  # fmt: skip
+        if importlib.util.find_spec("jax") is None:
+            del commands["adcli fit --backend jax"]
         times: dict[str, list[float]] = {name: [] for name in commands}
         outputs: dict[str, str] = {}
         for _ in range(args.rounds):

@@ -48,6 +48,7 @@ if THREADS == "1":
     )
 
 import argparse  # noqa: E402 - the thread counts above must come first
+import importlib.util  # noqa: E402
 import math  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
@@ -138,9 +139,31 @@ def implementations(f, start, X, label):
         return run.losses[0], grads
 
     found["adcli: f.train, per step"] = (train_first, train_block)
+    found.update(jax_backend(start, data))
     found.update(torch_implementation(start, X, label))
     found.update(jax_implementation(start, X, label))
     return found
+
+
+def jax_backend(start, data):
+    """``f.train`` on adcli's JAX backend (where JAX is installed): each step's value
+    and gradient one jitted XLA program, the update in numpy as on the default one."""
+    name = 'adcli backend="jax": f.train, per step'
+    if importlib.util.find_spec("jax") is None:
+        return {name: None}
+    f = adcli.compile(NET, shapes=SHAPES, backend="jax")
+
+    def block(n):
+        run = f.train(data, batch_size=128, shuffle=False, steps=n, lr=LR, method="gd",
+                      norm_at=lambda k: k % 20 == 0)  # fmt: skip
+        assert run.reason == "max-steps", run.reason
+
+    def first():
+        compiled = f.compiled(f.value_and_grad_nodes(NAMES))
+        loss, *grads = compiled.whole(*(start[n] if n in start else data[n] for n in f.variables))
+        return loss, grads
+
+    return {name: (first, block)}
 
 
 def torch_implementation(start, X, label):
