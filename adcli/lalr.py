@@ -9,6 +9,11 @@ It reads Lark's parse table and callbacks, which are not Lark's public API, so
 the same callbacks (the same graphs) and the same errors, when they are not what
 the machine expects. Both are iterative: nesting depth only grows two lists.
 
+What the machine reads is plain data (``snapshot``: the table, the terminals' regular
+expressions, each rule's callback as the builder method and the children it takes),
+so ``syntax`` caches it and a later start builds the machine without importing Lark
+at all: a third of adcli's start-up.
+
 Besides plain LALR, both read a new line inside brackets as a blank, as Python
 does (``SEP`` without ';' is skipped there), and both say what was expected after
 an error with the terminals that the parser really takes at that point.
@@ -19,8 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
-
-from lark import Token as LarkToken
 
 from .errors import ShapeError
 
@@ -85,27 +88,166 @@ def driver(lark: Any, remake: Callable[[Any], Any], fast: bool = True) -> Machin
     return LarkLoop(lark, remake)
 
 
-def _direct(callback: Any) -> Any:
-    """Lark's child filter, as one C-level ``itemgetter`` where the rule allows.
+TABLES_FORMAT = 1  # the version of ``snapshot``'s shape: a cache of another is rebuilt
 
-    A rule that only drops punctuation (no inlined sub-rule, no placeholder) keeps
-    fixed positions; anything else keeps Lark's own filter, and a filter of another
-    shape raises (the machine is not used then).
-    """
+
+def snapshot(lark: Any) -> dict[str, Any]:
+    """What the machine reads of ``lark`` (its transformer the builder), as plain data
+    that ``marshal`` stores: the actions of each state (a shift's target state, or a
+    reduction's size, callback and rule name), the terminals, the ignored ones, and
+    the ones whose text reaches a callback. Anything unexpected raises."""
+    from lark.parsers.lalr_analysis import Reduce, Shift
+
+    builder = lark.options.transformer
+    inner = lark.parser.parser.parser
+    table = inner.parse_table
+    callbacks = inner.callbacks
+    reductions: dict[Any, tuple] = {}
+    for rule in callbacks:
+        unit = rule.options.expand1 and len(rule.expansion) == 1 and not rule.alias
+        # A unit rule's callback returns its one child: skip the call.
+        reductions[rule] = (len(rule.expansion), None if unit else _spec(callbacks[rule], builder),
+                            str(rule.origin.name))  # fmt: skip
+    # Symbols as plain str: Lark's names are Token objects whose __eq__ is Python code,
+    # which a dict lookup by the lexer's str would call for every token.
+    actions: dict[int, dict[str, Any]] = {}
+    for state, row in table.states.items():
+        entries = actions[_state(state)] = {}
+        for symbol, (action, target) in row.items():
+            if action is Shift:
+                entries[str(symbol)] = _state(target)
+            elif action is Reduce:
+                entries[str(symbol)] = reductions[target]
+            else:
+                raise ValueError(f"an action the machine does not know: {action!r}")
+    terminals = sorted(
+        lark.terminals,
+        key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
+    )
+    return {
+        "format": TABLES_FORMAT,
+        "actions": actions,
+        "start": _state(table.start_states["start"]),
+        "end": _state(table.end_states["start"]),
+        # in the order the lexer tries them; the one-character punctuation marked
+        "terminals": tuple(
+            (
+                str(t.name),
+                t.pattern.to_regexp(),
+                t.pattern.type == "str" and len(t.pattern.value) == 1 and t.priority == 0,
+                str(t.pattern.value),
+            )
+            for t in terminals
+        ),  # fmt: skip
+        "ignore": tuple(sorted(str(name) for name in lark.lexer_conf.ignore)),
+        "keep": tuple(
+            sorted(
+                {
+                    str(sym.name)
+                    for rule in callbacks
+                    for sym in rule.expansion
+                    if sym.is_term and not sym.filter_out
+                }
+            )
+        ),  # fmt: skip
+    }
+
+
+def _spec(callback: Any, builder: Any) -> tuple:
+    """A rule's callback as data: ``("method", name)`` (the builder's method of that
+    name, given the children), ``("tree", name)`` (an inlined rule's children, kept
+    for the rule that takes them in), ``("single", inner)`` (the one child, else
+    inner), ``("filter", children, nones after, inner)`` (Lark's child filter: each
+    child as ``(position, inlined, nones before)``). A callback of another shape raises."""
+    import functools
+
+    kind = type(callback).__name__
+    name = getattr(callback, "__name__", None)
+    if (
+        name
+        and getattr(callback, "__self__", None) is builder
+        and callback == getattr(builder, name)
+    ):
+        return ("method", name)
+    if (isinstance(callback, functools.partial) and getattr(callback.func, "__name__", "") == "Tree"
+            and len(callback.args) == 1 and not callback.keywords):  # fmt: skip
+        return ("tree", str(callback.args[0]))
+    if kind == "ExpandSingleChild":
+        return ("single", _spec(callback.node_builder, builder))
+    if kind in ("ChildFilterLALR", "ChildFilterLALR_NoPlaceholders"):
+        width = 3 if kind == "ChildFilterLALR" else 2
+        children = []
+        for entry in callback.to_include:
+            if len(entry) != width:
+                raise ValueError(f"a child filter of another shape: {entry!r}")
+            position, inlined, *nones = entry
+            children.append((_count(position), bool(inlined), _count(nones[0]) if nones else 0))
+        after = _count(callback.append_none) if width == 3 else 0
+        return ("filter", tuple(children), after, _spec(callback.node_builder, builder))
+    raise TypeError(f"a callback the machine does not know: {callback!r}")
+
+
+def _count(value: Any) -> int:
+    if value.__class__ not in (int, bool) or value < 0:
+        raise TypeError(f"not a count: {value!r}")
+    return int(value)
+
+
+class _Tree:
+    """An inlined rule's children, which the rule that takes them in reads (Lark's
+    ``Tree``, as its filters use it)."""
+
+    __slots__ = ("data", "children")
+
+    def __init__(self, data: str, children: list) -> None:
+        self.data, self.children = data, children
+
+
+def _callable(spec: tuple, builder: Any) -> Callable[[list], Any]:
+    """The function of the children that ``spec`` (``_spec``) describes. A filter that
+    only drops punctuation keeps fixed positions: one C-level ``itemgetter``."""
     from operator import itemgetter
 
-    include = getattr(callback, "to_include", None)
-    method = getattr(callback, "node_builder", None)
-    if type(callback).__name__ != "ChildFilterLALR_NoPlaceholders" or not include or not method:
-        return callback
-    if any(expand for _, expand in include):
-        return callback
-    positions = [i for i, _ in include]
-    if len(positions) == 1:
-        (i,) = positions
-        return lambda children: method([children[i]])
-    pick = itemgetter(*positions)
-    return lambda children: method(list(pick(children)))  # a list: Lark's filters extend it
+    kind = spec[0]
+    if kind == "method":
+        return getattr(builder, spec[1])
+    if kind == "tree":
+        label = spec[1]
+        return lambda children: _Tree(label, children)
+    if kind == "single":
+        inner = _callable(spec[1], builder)
+        return lambda children: children[0] if len(children) == 1 else inner(children)
+    if kind != "filter":
+        raise ValueError(f"a callback the machine does not know: {spec!r}")
+    _, include, after, inner_spec = spec
+    method = _callable(inner_spec, builder)
+    if not after and not any(inlined or nones for _, inlined, nones in include):
+        positions = [i for i, _, _ in include]
+        if len(positions) == 1:
+            (i,) = positions
+            return lambda children: method([children[i]])
+        if not positions:
+            return lambda children: method([])
+        pick = itemgetter(*positions)
+        return lambda children: method(list(pick(children)))  # a list: filters extend it
+
+    def filtered(children: list) -> Any:  # Lark's ChildFilterLALR, step for step
+        taken: list = []
+        for i, inlined, nones in include:
+            if nones:
+                taken += [None] * nones
+            if inlined:
+                if taken:
+                    taken += children[i].children
+                else:  # left recursion: the inlined list itself grows
+                    taken = children[i].children
+            else:
+                taken.append(children[i])
+        if after:
+            taken += [None] * after
+        return method(taken)
+
+    return filtered
 
 
 def _state(state: Any) -> int:
@@ -118,52 +260,41 @@ def _state(state: Any) -> int:
 class Machine:
     """The tables of one Lark LALR parser, in the shape the loop wants."""
 
-    def __init__(self, lark: Any) -> None:
-        """Read ``lark``'s tables; any surprise raises, and ``driver`` takes Lark's loop."""
-        from lark.parsers.lalr_analysis import Reduce, Shift
-
-        inner = lark.parser.parser.parser
-        table = inner.parse_table
-        callbacks = inner.callbacks
-        reductions: dict[Any, tuple] = {}
-        for rule in callbacks:
-            unit = rule.options.expand1 and len(rule.expansion) == 1 and not rule.alias
-            # A unit rule's callback returns its one child: skip the call.
-            reductions[rule] = (len(rule.expansion), None if unit else _direct(callbacks[rule]),
-                                str(rule.origin.name))  # fmt: skip
-        # Symbols as plain str: Lark's names are Token objects whose __eq__ is Python
-        # code, which a dict lookup by the lexer's str would call for every token.
+    def __init__(self, lark: Any, builder: Any = None, tables: dict | None = None) -> None:
+        """Read ``lark``'s tables (``snapshot``), or take ``tables``, a snapshot made
+        before, with ``builder`` for its callbacks (then ``lark`` is None); any
+        surprise raises, and the caller takes Lark's loop."""
+        if tables is None:
+            tables, builder = snapshot(lark), lark.options.transformer
+        if tables.get("format") != TABLES_FORMAT:
+            raise ValueError("tables of another format")
+        self.tables = tables  # what a cache keeps
+        made: dict[tuple, Any] = {}  # one function per callback, shared by its states
         self.actions: dict[int, dict[str, Any]] = {}
-        for state, row in table.states.items():
+        for state, row in tables["actions"].items():
             entries = self.actions[_state(state)] = {}
-            for symbol, (action, target) in row.items():
-                if action is Shift:
-                    entries[str(symbol)] = _state(target)
-                elif action is Reduce:
-                    entries[str(symbol)] = reductions[target]
-                else:
-                    raise ValueError(f"an action the machine does not know: {action!r}")
-        self.start = _state(table.start_states["start"])
-        self.end = _state(table.end_states["start"])
-        terminals = sorted(
-            lark.terminals,
-            key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name),
-        )
+            for symbol, action in row.items():
+                if action.__class__ is not int:
+                    size, spec, origin = action
+                    if spec is not None and spec not in made:
+                        made[spec] = _callable(spec, builder)
+                    action = (size, None if spec is None else made[spec], origin)
+                entries[symbol] = action
+        self.start, self.end = _state(tables["start"]), _state(tables["end"])
+        terminals = tables["terminals"]
         # The one-character literals (punctuation) are one branch at the end, a
         # character class: the regex tries its branches in turn, and a dozen of them
         # for each `*` or `(` was a third of the lexing. Any longer terminal that
         # matches where they do (`**` before `*`) comes first, as Lark orders them.
-        single = [t for t in terminals if t.pattern.type == "str" and len(t.pattern.value) == 1
-                  and t.priority == 0]  # fmt: skip
-        self.singles = {t.pattern.value: t.name for t in single}
-        branches = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals if t not in single]
-        if single:
+        self.singles = {value: name for name, _, single, value in terminals if single}
+        branches = [f"(?P<{name}>{regex})" for name, regex, single, _ in terminals if not single]
+        if self.singles:
             chars = "".join(re.escape(c) for c in self.singles)
             branches.append(f"(?P<{_SINGLE}>[{chars}])")
         self.regex = re.compile("|".join(branches))
         # Every terminal's role in the loop (None for most): one subscript per token.
-        self.roles: dict[str, str | None] = {t.name: None for t in terminals}
-        self.roles.update({name: _IGNORED for name in lark.lexer_conf.ignore})
+        self.roles: dict[str, str | None] = {name: None for name, *_ in terminals}
+        self.roles.update({name: _IGNORED for name in tables["ignore"]})
         self.roles[SEP] = _SEPARATOR
         self.roles.update({name: _OPENS for name in OPENERS if name in self.roles})
         self.roles.update({name: _CLOSES for name in CLOSERS if name in self.roles})
@@ -171,10 +302,7 @@ class Machine:
         # (state below, state on top, lookahead) -> the top after a chain of unit rules
         self.units: dict[tuple[int, int, str], int] = {}
         # Terminals whose text reaches a callback; the callbacks drop the others.
-        self.keep = frozenset(
-            sym.name for rule in callbacks for sym in rule.expansion
-            if sym.is_term and not sym.filter_out
-        )  # fmt: skip
+        self.keep = frozenset(tables["keep"])
         for text, complete in _PROBES:
             if (END in self.acceptable(self.run(text, stop=len(text)))) != complete:
                 raise ValueError(f"the machine misreads the tables: {text!r}")
@@ -310,14 +438,25 @@ class Machine:
         return self.acceptable(self.run(text, stop=pos))
 
 
-class PlacedToken(LarkToken):
-    """Lark's token, with the ``pos`` that the callbacks read (Lark's ``start_pos``)."""
+def _placed_token() -> type:
+    """Lark's token, with the ``pos`` that the callbacks read (Lark's ``start_pos``):
+    made when Lark's loop is, so that the machine never imports Lark."""
+    global PlacedToken
+    if PlacedToken is None:
+        from lark import Token as LarkToken
 
-    __slots__ = ()
+        class Placed(LarkToken):
+            __slots__ = ()
 
-    @property
-    def pos(self) -> int:
-        return self.start_pos
+            @property
+            def pos(self) -> int:
+                return self.start_pos
+
+        PlacedToken = Placed
+    return PlacedToken
+
+
+PlacedToken: Any = None
 
 
 class BracketBlanks:
@@ -330,7 +469,7 @@ class BracketBlanks:
         self.operator = 0  # the offset of the last operator read: where a shape error is
 
     def process(self, stream: Iterator[Any]) -> Iterator[Any]:
-        new = PlacedToken.new_borrow_pos
+        new = _placed_token().new_borrow_pos
         depth = 0  # open brackets
         self.operator = 0
         for token in stream:

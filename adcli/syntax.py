@@ -51,13 +51,28 @@ _parser = None
 
 
 def _make_parser(fast: bool = True):
-    """The parser and the builder it calls; ``fast=False`` takes Lark's own loop."""
-    from lark import Lark
+    """The parser and the builder it calls; ``fast=False`` takes Lark's own loop.
 
+    The machine's tables (``lalr.snapshot``) are kept in the user's cache directory
+    by the grammar's checksum: a start that finds them builds the machine without
+    Lark, which then is not even imported. Without them, Lark builds the tables (its
+    own cache spares it the LALR analysis) and the snapshot is written for next time.
+    """
     from . import lalr
 
     grammar = next(p for p in _GRAMMAR_PATHS if p.exists()).read_text(encoding="utf-8")
     builder = _Builder()
+    folder = _cache_folder()
+    tables_file = _tables_file(folder, grammar) if folder else None
+    if fast and tables_file:
+        tables = _read_tables(tables_file)
+        if tables is not None:
+            try:
+                return lalr.Machine(None, builder, tables), builder
+            except Exception:  # a snapshot the machine cannot read: Lark, and a new one
+                pass
+    from lark import Lark
+
     # The builder is the transformer: Lark binds each rule's callback to the builder
     # method of the same name (or alias) once, here. The LALR tables are cached in
     # the user's own cache directory (Lark's default, the shared temp directory,
@@ -65,34 +80,86 @@ def _make_parser(fast: bool = True):
     # hash on load, so an old cache is rebuilt. The basic lexer and the post-lexer
     # serve Lark's own loop, which lexes as the machine does.
     options = {"parser": "lalr", "lexer": "basic", "postlex": lalr.BracketBlanks(),
-               "cache": _cache_file(grammar)}  # fmt: skip
+               "cache": _lark_cache_file(folder, grammar) if folder else False}  # fmt: skip
     lark = Lark(grammar, transformer=builder, **options)
 
     def remake(transformer):
         return Lark(grammar, transformer=transformer, **options)
 
-    return lalr.driver(lark, remake, fast), builder
+    loop = lalr.driver(lark, remake, fast)
+    if isinstance(loop, lalr.Machine) and tables_file:
+        _write_tables(tables_file, loop.tables)
+    return loop, builder
 
 
-def _cache_file(grammar: str) -> str | bool:
-    """The tables' cache, named by Lark's version and the grammar's checksum: two
-    installs with different grammars (an upgrade, a second virtualenv) each keep
-    theirs, rather than rebuilding the other's on every start."""
+def _cache_folder() -> str | None:
+    """adcli's folder in the user's cache directory, made if need be; None where it
+    cannot be written (then nothing is cached: a slower start, the same answers)."""
     import os
-    import zlib
-
-    from lark import __version__
 
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(root, "adcli")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError:
-        return False  # no cache: slower start-up, same answers
-    if not os.access(folder, os.W_OK):
-        return False
-    checksum = zlib.crc32(grammar.encode("utf-8"))
-    return os.path.join(folder, f"grammar-lark-{__version__}-{checksum:08x}.cache")
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def _checksum(grammar: str) -> str:
+    import zlib
+
+    return f"{zlib.crc32(grammar.encode('utf-8')):08x}"
+
+
+def _lark_cache_file(folder: str, grammar: str) -> str:
+    """Lark's cache of its tables, named by Lark's version and the grammar's checksum:
+    two installs with different grammars (an upgrade, a second virtualenv) each keep
+    theirs, rather than rebuilding the other's on every start."""
+    import os
+
+    from lark import __version__
+
+    return os.path.join(folder, f"grammar-lark-{__version__}-{_checksum(grammar)}.cache")
+
+
+def _tables_file(folder: str, grammar: str) -> str:
+    """The machine's snapshot, by the grammar's checksum and the snapshot's format."""
+    import os
+
+    from .lalr import TABLES_FORMAT
+
+    return os.path.join(folder, f"grammar-tables-{TABLES_FORMAT}-{_checksum(grammar)}.marshal")
+
+
+def _read_tables(path: str) -> dict | None:
+    """The snapshot in ``path`` (``marshal``: data only, nothing runs as it loads), or
+    None if there is none or it is not one."""
+    import marshal
+
+    try:
+        with open(path, "rb") as f:
+            tables = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return tables if isinstance(tables, dict) else None
+
+
+def _write_tables(path: str, tables: dict) -> None:
+    """Write the snapshot whole or not at all (a second adcli may be reading it)."""
+    import marshal
+    import os
+
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "wb") as f:
+            marshal.dump(tables, f)
+        os.replace(temporary, path)
+    except (OSError, ValueError):  # a full disk, a read-only folder: no cache then
+        try:
+            os.remove(temporary)
+        except OSError:
+            pass
 
 
 MAX_WARNINGS = 5  # unused assignments named one by one; the rest are counted

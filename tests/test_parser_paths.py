@@ -11,6 +11,10 @@ of falling back is forced once.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import lark as lark_module
 import pytest
 import test_language as language
@@ -64,6 +68,7 @@ def test_the_machine_reads_the_tables_of_the_installed_lark():
     # a silent fallback here would cost every user three times the parse time.
     why = (f"the machine cannot read the tables of Lark {lark_module.__version__}: adcli "
            "works through Lark's own loop, 3 times slower; adapt adcli/lalr.py")  # fmt: skip
+    assert isinstance(lalr.driver(_lark()[0], lambda transformer: None), lalr.Machine), why
     assert isinstance(syntax._make_parser()[0], lalr.Machine), why
     syntax.parse("a = (x\n+ 1); sin(a)")
     assert isinstance(syntax._parser[0], lalr.Machine), why
@@ -313,10 +318,55 @@ def test_a_fault_of_the_builder_is_raised_and_the_machine_stays(monkeypatch):
 @pytest.mark.parametrize("cached", [True, False])
 def test_larks_loop_with_tables_built_or_loaded_from_the_cache(loops, tmp_path, monkeypatch,
                                                                cached):  # fmt: skip
-    cache = tmp_path / "grammar.cache"
-    monkeypatch.setattr(syntax, "_cache_file", lambda grammar: str(cache) if cached else False)
+    monkeypatch.setattr(syntax, "_cache_folder", lambda: str(tmp_path) if cached else None)
     for _ in range(2):  # the first builds the tables (and writes them), the second loads
         parser = syntax._make_parser(fast=False)
         for text in ("y = (x\n  + 1)\ny*2", "(x;\ny)", "sin(x", "x $ y"):
             assert outcome(parser, text) == outcome(loops[0], text)
-    assert cache.exists() == cached
+    assert bool(list(tmp_path.glob("grammar-lark-*.cache"))) == cached
+
+
+# --- the machine's tables, cached: a start without Lark -----------------------------------
+
+
+def test_the_machine_from_its_cached_tables_parses_as_from_larks():
+    """The snapshot, through marshal as the cache keeps it, makes the same machine:
+    the same graphs and the same errors on the corpus."""
+    import marshal
+
+    lark, builder = _lark()
+    from_lark = lalr.Machine(lark)
+    again = syntax._Builder()
+    tables = marshal.loads(marshal.dumps(from_lark.tables))
+    from_cache = lalr.Machine(None, again, tables)
+    for text in [*CORPUS, "(x;\ny)", "sin(x", "x $ y", "param W = zeros(2, 2)\nW[0, :]"]:
+        assert outcome((from_cache, again), text) == outcome((from_lark, builder), text), text
+
+
+def test_a_start_with_the_tables_cached_imports_no_lark(tmp_path):
+    script = ("import sys; from adcli.cli import main; code = main(sys.argv[1:]); "
+              "print('lark' in sys.modules, file=sys.stderr); sys.exit(code)")  # fmt: skip
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", script, "grad", SEED, "--at", "2"],
+                           capture_output=True, text=True, env=env) for _ in range(2)]  # fmt: skip
+    assert [r.returncode for r in runs] == [0, 0], runs
+    assert runs[0].stdout == runs[1].stdout
+    assert [r.stderr.splitlines()[-1] for r in runs] == ["True", "False"]  # built, then read
+    assert len(list((tmp_path / "adcli").glob("grammar-tables-*.marshal"))) == 1
+
+
+@pytest.mark.parametrize("content", [b"", b"not marshal data", None])
+def test_a_damaged_or_outdated_snapshot_is_made_again(tmp_path, monkeypatch, content):
+    import marshal
+
+    monkeypatch.setattr(syntax, "_cache_folder", lambda: str(tmp_path))
+    syntax._make_parser()
+    (path,) = tmp_path.glob("grammar-tables-*.marshal")
+    good = path.read_bytes()
+    if content is None:  # a snapshot of another format
+        tables = marshal.loads(good)
+        content = marshal.dumps({**tables, "format": -1})
+    path.write_bytes(content)
+    loop, _ = syntax._make_parser()
+    assert isinstance(loop, lalr.Machine)
+    assert marshal.loads(path.read_bytes()) == marshal.loads(good)
