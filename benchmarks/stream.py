@@ -9,12 +9,13 @@ what a shell user would write instead, in the same run.
   no derivative: the formula is written out by hand);
 - `seq 1 N | cat`, the floor of the pipe itself.
 
-Each row: wall time, lines per second, the ratio to the reference, and the peak RSS
+Each row: the median wall time over rounds that run every tool in turn, lines per
+second, the ratio to the reference (and each round's, to show the noise), and the peak RSS
 of the pipeline's processes (from the child's rusage): memory must stay flat, peak RSS
 at 10^6 lines ≈ at 10^4. Then a trickle: one line every 0.1 s through a pipe, and how
 long after each line its row comes back (a stream must not wait for a full block).
 
-    python benchmarks/stream.py [--lines 10000,1000000] [--trickle 10]
+    python benchmarks/stream.py [--lines 10000,1000000] [--trickle 10] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -89,6 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", default="10000,1000000")
     parser.add_argument("--trickle", type=int, default=10, help="lines (at least 2; 0: none)")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     adcli = shutil.which("adcli") or sys.exit("adcli is not on PATH: pip install . first")
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,15 +106,25 @@ def main() -> None:
             ("awk, %.17g", AWK),
             ("cat (the pipe's floor)", "cat"),
         ]
-        print("| lines | tool | time | lines/s | ratio | peak RSS |")
-        print("|---|---|---|---|---|---|")
+        print(f"| lines | tool | time (median of {args.rounds}) | lines/s | ratio | "
+              "per-round ratios | peak RSS |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|")
         for n in (int(v) for v in args.lines.split(",")):
-            reference = None
-            for name, command in tools:
-                seconds, rss = run(f"seq 1 {n} | {command} > /dev/null")
-                reference = reference or seconds
+            # rounds of every tool in turn, so the machine's busy moments fall on all alike
+            times: dict[str, list[float]] = {name: [] for name, _ in tools}
+            peaks: dict[str, float] = {}
+            for _ in range(args.rounds):
+                for name, command in tools:
+                    seconds, peaks[name] = run(f"seq 1 {n} | {command} > /dev/null")
+                    times[name].append(seconds)
+            reference = times[tools[0][0]]
+            for name, _ in tools:
+                seconds = statistics.median(times[name])
+                ratios = [t / r for t, r in zip(times[name], reference)]
+                spread = f"{min(ratios):.2f}–{max(ratios):.2f}×"
                 print(f"| {n} | {name} | {seconds:.2f} s | {n / seconds:,.0f} | "
-                      f"{seconds / reference:.2f}× | {rss:.1f} MiB |")  # fmt: skip
+                      f"{seconds / statistics.median(reference):.2f}× | {spread} | "
+                      f"{peaks[name]:.1f} MiB |")  # fmt: skip
     if args.trickle:
         first, *later = trickle(adcli, args.trickle)
         slowest = max(later) * 1000
