@@ -8,13 +8,14 @@ arrays (in, and back out as views) and on JAX's own arrays. Targets (issue 15): 
 ≤ 0.65× the naive numpy pass; `backend="jax"` ≤ 1.2× the hand-written JAX call with
 the same kind of arrays.
 
-    python benchmarks/batch.py [--points 1000000] [--repeat 21]
+    python benchmarks/batch.py [--points 1000000] [--repeat 21] [--jax-rounds 201]
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import random
 import statistics
 import time
 
@@ -114,14 +115,17 @@ def jax_rows(x, value, grad, repeat: int) -> list[tuple[str, float | None]]:
         got_value, got = ours_numpy(x)
         assert np.allclose(got_value, value, rtol=1e-13, atol=0)
         assert np.allclose(got["x"], grad, rtol=1e-11, atol=1e-15)
-        # interleaved, so a busy moment of the machine falls on every row alike
+        # interleaved, so a busy moment of the machine falls on every row alike, and in
+        # an order drawn anew each round: which call follows which changes its time
         found: dict[str, list[float]] = {}
         calls = [("hand numpy", hand_numpy, x), ("ours numpy", ours_numpy, x),
                  ("hand device", hand_device, on_device),
                  ("ours device", ours_device, on_device)]  # fmt: skip
         for _, fn, v in calls:
             fn(v)
+        order = random.Random(0)
         for _ in range(repeat):
+            order.shuffle(calls)
             for name, fn, v in calls:
                 start = time.perf_counter()
                 fn(v)
@@ -145,6 +149,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10**6)
     parser.add_argument("--repeat", type=int, default=21)
+    parser.add_argument(
+        "--jax-rounds",
+        type=int,
+        default=201,
+        help="rounds of the four JAX calls (a few ms each, noisy here)",
+    )
     args = parser.parse_args()
     x = np.linspace(-10, 10, args.points)
     f = adcli.compile(SEED_F)
@@ -166,7 +176,7 @@ def main() -> None:
     if importlib.util.find_spec("jax") is None:
         rows.append(("JAX", None))
     else:
-        rows += jax_rows(x, value, grad["x"], args.repeat)
+        rows += jax_rows(x, value, grad["x"], args.jax_rounds)
     print(f"| {args.points} points, value + gradient | median | ratio to numpy |")
     print("|---|---|---|")
     for name, t in rows:
