@@ -17,6 +17,9 @@ plan, built in linear time, at a fraction of a microsecond per node.
 
 Values of every node at a point (for the backward table and for finding the node
 that first went non-finite) come from the same forms with more outputs.
+
+With ``backend="jax"`` the array forms (``batch``, ``whole``) are ``jaxbackend``'s:
+the same steps, traced once per shape by ``jax.jit``; a point stays Python's.
 """
 
 from __future__ import annotations

@@ -124,12 +124,16 @@ def _lark_cache_file(folder: str, grammar: str) -> str:
 
 
 def _tables_file(folder: str, grammar: str) -> str:
-    """The machine's snapshot, by the grammar's checksum and the snapshot's format."""
+    """The machine's snapshot, by the snapshot's format and a checksum of the grammar
+    and of the builder's method names (Lark binds a rule to the method of its name:
+    a method added or renamed changes the callbacks, the grammar unchanged)."""
     import os
 
     from .lalr import TABLES_FORMAT
 
-    return os.path.join(folder, f"grammar-tables-{TABLES_FORMAT}-{_checksum(grammar)}.marshal")
+    methods = " ".join(sorted(n for n in dir(_Builder) if not n.startswith("__")))
+    key = _checksum(grammar + "\n" + methods)
+    return os.path.join(folder, f"grammar-tables-{TABLES_FORMAT}-{key}.marshal")
 
 
 def _read_tables(path: str) -> dict | None:
