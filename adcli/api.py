@@ -8,6 +8,7 @@ from typing import Any
 
 from . import report
 from .autodiff import Gradient, Tangents, forward, reverse, tangents_of
+from .displayed import Displayed
 from .errors import BindingError, EvaluationError, UsageError, no_value, not_a_variable
 from .evaluate import Compiled
 from .graph import CONST, ROWS, VAR, without_gc
@@ -85,8 +86,9 @@ class Derivatives:
                              bool(self.statements))  # fmt: skip
 
 
-class Expression:
-    """A compiled expression: values, gradients and the per-node table."""
+class Expression(Displayed):
+    """A compiled expression: values, gradients and the per-node table. It shows
+    itself (``displayed``) as its program, its variables and its size."""
 
     def __init__(self, program: Program, backend: str = "numpy") -> None:
         self.program = program
@@ -404,6 +406,7 @@ class Expression:
         self.check_minimizable()
         point = self.bind(start) if isinstance(start, dict) else self.point(start)
         run = descend(self.compiled(self.value_and_grad_nodes()), point, **options)
+        run.names = list(self.variables)
         diagnose(run, self.hessian, self.variables)
         return run
 
@@ -824,10 +827,15 @@ class Expression:
             self._numbers = report.numbers(self)
         return self._numbers
 
-    def table(self, point: Sequence[float], wrt: Sequence[str] | None = None, mode="reverse"):
+    def table(self, point: Sequence[float] | float | None = None, wrt: Sequence[str] | None = None,
+              mode: str = "reverse", **bindings: Any):  # fmt: skip
         """The per-node table at one point (``mode="forward"``: the tangent table), with
-        the value and the gradient it explains."""
-        return report.Table(self, self.point(point), wrt, mode)
+        the value and the gradient it explains: ``f.table(x=2)``, or ``f.table([2.0])``
+        in the order of ``variables``. In Jupyter it shows as an HTML table."""
+        values = self.point(point) if point is not None else self.point(self.bind(bindings))
+        if point is not None and bindings:
+            raise BindingError("give the point by position or by name, not both")
+        return report.Table(self, values, wrt, mode)
 
     def node_table(self, point: list[float], wrt: Sequence[str] | None = None):
         """Values, local partials and adjoints of every forward node at one point."""

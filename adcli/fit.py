@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .displayed import Displayed
 from .errors import UsageError
 
 METHODS = ("auto", "lm", "trf")
@@ -48,8 +49,9 @@ def split(text: str) -> tuple[str, str]:
     return parts[0].strip(), parts[1].strip()
 
 
-class Fit:
-    """A least-squares fit: the estimates and what they are worth."""
+class Fit(Displayed):
+    """A least-squares fit: the estimates and what they are worth. It shows itself as
+    the terminal draws it (``displayed``): the parameter table and the statistics."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = list(names)

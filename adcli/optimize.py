@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from .displayed import Displayed
 from .errors import UsageError, spell
 
 if TYPE_CHECKING:
@@ -62,10 +63,13 @@ class Trace(Sequence):
         return Step(k, point, f, _norm(g))
 
 
-class Run:
-    """A finished (or interrupted) descent: every step, the reason and its diagnosis."""
+class Run(Displayed):
+    """A finished (or interrupted) descent: every step, the reason and its diagnosis.
+    It shows itself as the terminal draws it (``displayed``): the trace table, the
+    result and the diagnosis."""
 
     def __init__(self, method: str, maximize: bool = False) -> None:
+        self.names: list[str] = []  # the variables, for the trace's columns
         self.method = method
         self.maximize = maximize  # the direction the user asked for
         self.steps = Trace()

@@ -11,6 +11,23 @@ if TYPE_CHECKING:
     from .tables import Column
 
 
+def html(columns: list[Column], rows: list[list[str]]) -> str:
+    """An HTML table (Jupyter's display): numbers right-aligned, line breaks kept."""
+    from html import escape
+
+    def cell(tag: str, text: str, right: bool) -> str:
+        align = ' style="text-align: right"' if right else ' style="text-align: left"'
+        return f"<{tag}{align}>{escape(text).replace(chr(10), '<br>')}</{tag}>"
+
+    head = "".join(cell("th", c.title, c.right) for c in columns)
+    body = "".join("<tr>" + "".join(cell("td", v, c.right) for c, v in zip(columns, r)) + "</tr>\n"
+                   for r in rows)  # fmt: skip
+    return (
+        f'<table class="adcli">\n<thead><tr>{head}</tr></thead>\n'
+        f"<tbody>\n{body}</tbody>\n</table>\n"
+    )
+
+
 def markdown(columns: list[Column], rows: list[list[str]]) -> str:
     """A GitHub table; line breaks inside a cell become <br>, pipes are escaped."""
 
@@ -174,7 +191,12 @@ def latex(columns: list[Column], rows: list[list[str]]) -> str:
 
 
 def pasted_lines(lines: list[str], fmt: str) -> str:
-    """Lines under a pasted table: Markdown hard breaks, or LaTeX paragraphs."""
+    """Lines under a pasted table: Markdown hard breaks, LaTeX paragraphs, or an HTML
+    paragraph with line breaks."""
+    if fmt == "html":
+        from html import escape
+
+        return "<p>" + "<br>\n".join(escape(t) for t in lines) + "</p>\n"
     if fmt == "latex":
         return "\n" + "\\\\\n".join(latex_text(t) for t in lines) + "\n"
     return "\n" + "  \n".join(lines) + "\n"

@@ -38,6 +38,7 @@ class Output:
         err: IO[str] | None = None,
         console=None,
         spelling=None,
+        width: int | None = None,
     ) -> None:
         if fmt is not None and fmt not in FORMATS:
             raise UsageError(f"unknown format {fmt!r}", "choose one of: " + ", ".join(FORMATS))
@@ -48,6 +49,7 @@ class Output:
         self.spelling = spelling  # how what is said spells options (None: API keywords)
         self.no_color = no_color or bool(os.environ.get("NO_COLOR"))
         self._console = console
+        self.width = width  # the console's columns; None: the terminal's, or 80 on a pipe
 
     @property
     def console(self):
@@ -56,7 +58,8 @@ class Output:
 
             # color_system=None: no escape codes at all (no_color alone keeps bold).
             plain = {"color_system": None} if self.no_color else {}
-            self._console = Console(file=self.out, markup=False, highlight=False, **plain)
+            self._console = Console(file=self.out, markup=False, highlight=False,
+                                    width=self.width, **plain)  # fmt: skip
         return self._console
 
     def table(self, columns: list, cells) -> None:

@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 from .autodiff import Gradient
+from .displayed import Displayed
 from .graph import CONST, VAR
 from .ops import OPS
 
@@ -33,9 +34,10 @@ class NodeRow:
         self.status: str = status  # "" | "unused" | "no wrt"
 
 
-class Table:
+class Table(Displayed):
     """The per-node table at one point, or forward mode's tangent table (``mode``),
-    with the value and the gradient it explains."""
+    with the value and the gradient it explains. It shows itself as the terminal
+    draws it (``displayed``): an HTML table in Jupyter, the text table as ``repr``."""
 
     def __init__(self, e, point: list[float], wrt, mode: str = "reverse") -> None:
         if mode not in ("reverse", "forward"):

@@ -113,6 +113,12 @@ def _table(run: Run, names: Sequence[str], rows: list[Step], output: Output) -> 
     if fmt == "markdown":
         out.write(f"\n{summary}\n\n**{run.reason}**: {_diagnosis(run, output)}\n")
         return
+    if fmt == "html":  # Jupyter's display (notebook.py)
+        from html import escape
+
+        out.write(f"<p>{escape(summary)}</p>\n<p><b>{escape(run.reason)}</b>: "
+                  f"{escape(_diagnosis(run, output))}</p>\n")  # fmt: skip
+        return
     if fmt == "latex":
         from .pasted import latex_text
 

@@ -18,14 +18,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "adcli"
 # Lowest first. A module may import its own layer and the ones below.
 LAYERS: list[set[str]] = [
     {"errors"},  # what went wrong, and how options are spelled
-    {"ops", "kernels", "numtext", "pasted", "params"},  # the op table; numbers, LaTeX; inits
+    {"ops", "kernels", "numtext", "pasted", "params", "displayed"},  # the op table; numbers,
+    # LaTeX and HTML; inits; the display protocol
     {"graph", "lalr"},  # the IR; the LALR driver
     {"syntax", "autodiff", "evaluate", "jaxbackend", "simplify"},  # text → graph; transforms; runs
     {"printing", "optimize", "train", "fit", "check"},  # formulas; descent, training, fits; checks
     {"report", "api"},  # the façade and what its tables say
     {"points", "streams", "data", "datarun", "pointwise", "render", "tables", "trace", "fitreport",
      "drawing", "plotting", "codegen",
-     "partitions", "cluster", "daskrun"},  # the command line's inputs and outputs; the Dask engine
+     "partitions", "cluster", "daskrun", "notebook"},  # the command line's inputs and
+    # outputs (and Jupyter's); the Dask engine
     {"cli", "__main__", "__init__"},
 ]  # fmt: skip
 LAYER = {name: i for i, layer in enumerate(LAYERS) for name in layer}

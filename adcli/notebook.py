@@ -1,0 +1,104 @@
+"""What adcli's results show of themselves (SPEC §12): in Jupyter, HTML made by the
+terminal's own writers; elsewhere, as ``repr``, the text those writers give a
+terminal. ``adcli/__init__`` installs ``show`` as ``displayed.Displayed.show``.
+
+The same writers, so the same columns and numbers: a per-node table is
+``render.write_table``'s, a descent ``trace.write_run``'s, a fit
+``fitreport.write_fit``'s. Nothing here imports IPython, and nothing is imported
+until an object is shown.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+
+def show(obj: Any, kind: str) -> str | None:
+    """``obj`` as HTML (``kind="html"``) or as the terminal's text (``"text"``); None
+    for an object with nothing of its own to show."""
+    write = _writer(obj)
+    if write is None:
+        return None
+    output = _Html() if kind == "html" else _text()
+    write(output)
+    text = output.out.getvalue()
+    return f'<div class="adcli">\n{text}</div>' if kind == "html" else text.rstrip("\n")
+
+
+def _writer(obj: Any):
+    """How ``obj`` is written, given an ``Output``; None for another kind of object."""
+    from .api import Expression
+    from .fit import Fit
+    from .optimize import Run
+    from .report import Table
+
+    if isinstance(obj, Table):
+        from .render import write_table
+
+        return lambda output: write_table(obj, output)
+    if isinstance(obj, Run):
+        from .trace import write_run
+
+        names = getattr(obj, "names", None) or [f"x{i + 1}" for i in range(len(obj.final.point))]
+        return lambda output: write_run(obj, names, output, trace=True)
+    if isinstance(obj, Fit):
+        from .fitreport import write_fit
+
+        return lambda output: write_fit(obj, output)
+    if isinstance(obj, Expression):
+        return lambda output: _expression(obj, output)
+    return None
+
+
+def _expression(e: Any, output: Any) -> None:
+    """What a compiled expression is: its program, its variables, its size."""
+    from .ops import shape_text
+
+    g = e.graph
+    variables = ", ".join(
+        f"{n} {shape_text(g.shape[g.variables[n]])}" if g.shape[g.variables[n]] else n
+        for n in e.variables
+    )  # fmt: skip
+    lines = [f"adcli.compile({e.text!r})",
+             f"variables: {variables or 'none'}; {len(e.numbers)} nodes; "
+             f"{len(e.outputs)} output{'s' if len(e.outputs) != 1 else ''}"]  # fmt: skip
+    if output.fmt == "html":
+        from html import escape
+
+        output.out.write(f"<pre>{escape(e.text)}</pre>\n<p>{escape(lines[1])}</p>\n")
+    else:
+        output.out.write("\n".join(lines) + "\n")
+
+
+def _text():
+    """The terminal's output, uncoloured, into a string, as wide as the terminal (as
+    ``--format table`` writes to a pipe: 80 columns, or ``COLUMNS``)."""
+    import shutil
+
+    from .render import Output
+
+    return Output("table", out=io.StringIO(), err=io.StringIO(), no_color=True,
+                  width=shutil.get_terminal_size().columns)  # fmt: skip
+
+
+class _Html:
+    """An ``Output`` that writes HTML: a table as an HTML table, lines as a paragraph."""
+
+    fmt = "html"
+    digits = 6
+    spelling = None  # options named as the API names them
+
+    def __init__(self) -> None:
+        self.out, self.err = io.StringIO(), io.StringIO()
+
+    def table(self, columns: list, cells: Any) -> None:
+        from .numtext import numbers
+        from .pasted import html
+
+        self.out.write(html(columns, cells(numbers(self.digits))))
+
+    def say(self, text: str) -> None:
+        from .pasted import pasted_lines
+
+        self.out.write(pasted_lines(text.split("\n"), "html"))

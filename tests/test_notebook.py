@@ -1,0 +1,132 @@
+"""Results show themselves (issue 16, SPEC §12): HTML for Jupyter's display protocol,
+made by the terminal's own writers, and, as ``repr``, the text the terminal shows.
+Nothing of IPython is imported for it."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import seed_000_passes
+
+import adcli
+from adcli.errors import BindingError
+
+SEED_F = "x*sigmoid(x)/(x**2+1)"
+
+
+def cells(html: str) -> list[list[str]]:
+    """The rows of an HTML table's body, each a list of its cells' texts."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body)
+    return [[re.sub(r"<[^>]+>", "", c.replace("<br>", "\n"))
+             for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]  # fmt: skip
+
+
+def titles(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", t) for t in re.findall(r"<th[^>]*>(.*?)</th>", html)]
+
+
+def test_the_seed_table_shows_the_seeds_nodes_and_adjoints_as_html():
+    html = adcli.compile(SEED_F).table(x=2)._repr_html_()
+    assert titles(html) == ["#", "node", "op", "value", "local ∂", "∂f/∂node"]
+    rows = cells(html)
+    assert [r[1] for r in rows] == ["x", "sigmoid(x)", "x*sigmoid(x)", "x**2", "x**2 + 1",
+                                   "x*sigmoid(x)/(x**2 + 1)"]  # fmt: skip
+    _, dx, nodes = seed_000_passes(2.0)
+    values = {r[1]: float(r[3]) for r in rows}
+    assert values["sigmoid(x)"] == pytest.approx(nodes["values"]["t1"], rel=5e-6)  # 6 digits
+    assert values["x*sigmoid(x)"] == pytest.approx(nodes["values"]["t2"], rel=5e-6)
+    assert values["x**2 + 1"] == 5.0
+    adjoints = {r[1]: float(r[5].split()[0]) for r in rows}  # "1 (seed ∂f/∂f)" for f
+    assert adjoints["x*sigmoid(x)"] == pytest.approx(nodes["adjoints"]["t2"], rel=1e-6)  # 0.2
+    assert adjoints["x"] == pytest.approx(dx, rel=1e-5)  # -0.0636982
+    for shown in ("0.880797", "1.76159", "-0.0636982", "= -0.281855 from #4"):
+        assert shown in html
+    assert "f(x=2) = 0.3523188311911529" in html and "∂f/∂x = -0.06369821519594324" in html
+
+
+def test_the_tangent_table_shows_a_tangent_column():
+    html = adcli.compile(SEED_F).table(x=2, mode="forward")._repr_html_()
+    assert titles(html)[-1] == "x\u0307"  # x with a dot above: the tangent ∂node/∂x
+    assert [r[-1] for r in cells(html)] == ["1", "0.104994", "1.09078", "4", "4", "-0.0636982"]
+
+
+@pytest.mark.parametrize("args, make", [
+    (["grad", SEED_F, "--at", "2"], lambda f: f.table(x=2)),
+    (["grad", SEED_F, "--at", "2", "--mode", "forward"], lambda f: f.table([2.0], mode="forward")),
+    (["grad", "x*y + sin(x)", "--at", "x=1,y=2", "--wrt", "y"], None),
+])  # fmt: skip
+def test_outside_jupyter_repr_is_what_the_terminal_shows(run, monkeypatch, args, make):
+    monkeypatch.setenv("COLUMNS", "100")
+    terminal = run(*args, "--format", "table")
+    assert terminal.code == 0
+    f = adcli.compile(args[1])
+    table = make(f) if make else f.table(x=1, y=2, wrt=["y"])
+    assert repr(table) + "\n" == terminal.out
+
+
+def test_a_descent_shows_its_trace_result_and_diagnosis(run, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    f = adcli.compile(SEED_F)
+    result = f.minimize({"x": 1.33}, lr=1, steps=5)
+    terminal = run("minimize", SEED_F, "--start", "1.33", "--lr", "1", "--steps", "5",
+                   "--format", "table")  # fmt: skip
+    assert repr(result) + "\n" == terminal.out.replace("--steps", "steps").replace("--lr", "lr")
+    html = result._repr_html_()
+    assert titles(html) == ["step", "x", "f", "‖∇f‖"] and len(cells(html)) == 6
+    assert "<b>max-steps</b>" in html and "raise steps or lr" in html  # the API's words
+
+
+def test_a_fit_shows_its_parameter_table(run, monkeypatch, tmp_path):
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.chdir(tmp_path)
+    x = np.linspace(0, 4, 40)
+    y = 2.5 * np.exp(-1.3 * x) + 0.4 + 0.01 * np.sin(7 * x)
+    np.savez("d.npz", x=x, y=y)
+    terminal = run("fit", "y ~ a*exp(-b*x) + c", "--data", "d.npz", "--start", "a=1,b=1,c=0",
+                   "--format", "table")  # fmt: skip
+    fit = adcli.compile("a*exp(-b*x) + c", shapes={"x": (None,)}).fit(
+        y, {"x": x}, {"a": 1.0, "b": 1.0, "c": 0.0}
+    )
+    assert repr(fit) + "\n" == terminal.out
+    html = fit._repr_html_()
+    assert titles(html) == ["parameter", "estimate", "std error", "t value", "95 % interval"]
+    want = json.loads(run("fit", "y ~ a*exp(-b*x) + c", "--data", "d.npz", "--start",
+                          "a=1,b=1,c=0", "-f", "json").out)  # fmt: skip
+    for row in cells(html):
+        assert float(row[1]) == pytest.approx(want["params"][row[0]], rel=1e-5)
+    assert "R²:" in html
+
+
+def test_an_expression_shows_its_program_variables_and_size():
+    f = adcli.compile("param W = zeros(3, 2)\nsum(tanh(X @ W))", shapes={"X": (None, 3)})
+    assert repr(f).splitlines() == [
+        "adcli.compile('param W = zeros(3, 2)\\nsum(tanh(X @ W))')",
+        "variables: W [3, 2], X [rows, 3]; 5 nodes; 1 output",  # X, W, X @ W, tanh, sum
+    ]
+    shown = f._repr_html_()
+    assert "<pre>param W = zeros(3, 2)" in shown and "W [3, 2], X [rows, 3]" in shown
+    html = adcli.compile("a < b").table(a=1, b=2)._repr_html_()
+    assert "a &lt; b" in html and "<b" not in html.replace("<br>", "")  # escaped, not markup
+
+
+def test_a_point_is_given_by_position_or_by_name_not_both():
+    f = adcli.compile("x*y")
+    assert repr(f.table([1.0, 2.0])) == repr(f.table(x=1, y=2))
+    with pytest.raises(BindingError, match="by position or by name"):
+        f.table([1.0, 2.0], x=1)
+    with pytest.raises(BindingError, match="no value for y"):
+        f.table(x=1)
+
+
+def test_showing_imports_nothing_of_ipython_and_importing_adcli_nothing_of_rich():
+    code = ("import sys, adcli; imported = 'rich' in sys.modules\n"
+            "adcli.compile('x*x').table(x=2)._repr_html_()\n"
+            "print(imported, 'IPython' in sys.modules)")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.split() == ["False", "False"], done
