@@ -60,7 +60,7 @@ class Derivatives:
     def __init__(self, graph, roots: list[int], names, order: int, cse: bool | None) -> None:
         from .printing import to_program
 
-        self.graph, self.roots, self.names, self.order = graph, roots, tuple(names), order
+        self.ir, self.roots, self.names, self.order = graph, roots, tuple(names), order
         self.statements, self.formulas = to_program(graph, roots, cse) if roots else ([], [])
 
     def lines(self) -> list[str]:
@@ -82,7 +82,7 @@ class Derivatives:
 
         if not self.names:
             return ["0"]
-        return latex_program(self.graph, self.roots, self.names, self.order,
+        return latex_program(self.ir, self.roots, self.names, self.order,
                              bool(self.statements))  # fmt: skip
 
 
@@ -93,9 +93,9 @@ class Expression(Displayed):
     def __init__(self, program: Program, backend: str = "numpy") -> None:
         self.program = program
         self.backend = backend  # who runs arrays (see ``compile``)
-        self.graph = program.graph
+        self.ir = program.graph
         self.outputs = program.outputs
-        self.n_forward = len(self.graph)  # later nodes belong to derivatives
+        self.n_forward = len(self.ir)  # later nodes belong to derivatives
         # One cache per transform, so that no variable's name can collide with
         # another cache's key (a variable named ``tangents`` once did).
         self._compiled: dict[tuple[int, ...], Compiled] = {}
@@ -137,20 +137,20 @@ class Expression(Displayed):
         return self._starts[seed]
 
     def _params(self) -> list[int]:
-        return list(self.graph.variables.values())
+        return list(self.ir.variables.values())
 
     def numbers_only(self, what: str, instead: str) -> None:
         """A ``UsageError`` saying ``what`` when the program has arrays (SPEC §10)."""
-        if self.graph.numbers:
+        if self.ir.numbers:
             return
-        g = self.graph
+        g = self.ir
         arrays = [f"{n} {shape_text(g.shape[v])}" for n, v in g.variables.items() if g.shape[v]]
         are = "is an array" if len(arrays) == 1 else "are arrays"
         raise UsageError(f"{what}, and {', '.join(arrays)} {are}", instead)
 
     def _scalar_output(self, output: int, rows: int | None = None) -> None:
         """A gradient needs a single number: say how to reduce an array to one."""
-        shape = self.graph.shape[output]
+        shape = self.ir.shape[output]
         if shape == ():
             return
         if ROWS in shape:
@@ -178,7 +178,7 @@ class Expression(Displayed):
             if not name:
                 raise UsageError("{wrt} has an empty name", "list variables: {wrt} x,y",
                                  options=True)  # fmt: skip
-            if name not in self.graph.variables:
+            if name not in self.ir.variables:
                 raise not_a_variable(name, self.variables, CONSTANTS)
             if names.count(name) > 1:
                 raise UsageError(f"{{wrt}} names {name} twice", options=True)
@@ -193,9 +193,9 @@ class Expression(Displayed):
         if names not in self._reverse:
             output = self.single_output("grad")
             self._scalar_output(output)
-            variables = [self.graph.variables[n] for n in names]
-            grad = reverse(self.graph, output, variables)
-            grad.nodes = [grad.output, *grad.grads(self.graph)]  # the value, then ∂f/∂wrt
+            variables = [self.ir.variables[n] for n in names]
+            grad = reverse(self.ir, output, variables)
+            grad.nodes = [grad.output, *grad.grads(self.ir)]  # the value, then ∂f/∂wrt
             self._reverse[names] = grad
         self._reverse[wrt if wrt is None else tuple(wrt)] = self._reverse[names]
         return self._reverse[names]
@@ -204,7 +204,7 @@ class Expression(Displayed):
     def compiled(self, outputs: Sequence[int]) -> Compiled:
         key = tuple(outputs)
         if key not in self._compiled:
-            self._compiled[key] = Compiled(self.graph, self._params(), key, self.backend)
+            self._compiled[key] = Compiled(self.ir, self._params(), key, self.backend)
         return self._compiled[key]
 
     def value_and_grad_nodes(self, wrt: Sequence[str] | None = None) -> list[int]:
@@ -215,7 +215,7 @@ class Expression(Displayed):
         """Second derivatives, reverse over reverse: each gradient node differentiated again."""
         names = self.wrt(wrt)
         if names not in self._hessians:
-            g = self.graph
+            g = self.ir
             variables = [g.variables[n] for n in names]
             rows = [reverse(g, d, variables).grads(g) for d in self.gradient(names).grads(g)]
             self._hessians[names] = rows
@@ -225,7 +225,7 @@ class Expression(Displayed):
     def tangents(self, name: str) -> Tangents:
         """Forward mode: the tangent of every node along the variable ``name``."""
         if name not in self._tangents:
-            g = self.graph
+            g = self.ir
             self._tangents[name] = forward(g, self.outputs, g.variables[name])
         return self._tangents[name]
 
@@ -234,7 +234,7 @@ class Expression(Displayed):
         forward sweep per variable. ``auto`` takes forward when inputs < outputs."""
         if mode == "auto":
             mode = "forward" if len(self.variables) < len(self.outputs) else "reverse"
-        g = self.graph
+        g = self.ir
         if mode == "forward":
             columns = [tangents_of(self.tangents(v), g, self.outputs) for v in self.variables]
             return [[col[i] for col in columns] for i in range(len(self.outputs))]
@@ -255,14 +255,14 @@ class Expression(Displayed):
     def forward_value_and_grad_nodes(self, wrt: Sequence[str] | None = None) -> list[int]:
         """Like ``value_and_grad_nodes``, each partial from its own forward sweep."""
         output = self.single_output("grad")
-        g = self.graph
+        g = self.ir
         return [output, *(tangents_of(self.tangents(v), g, [output])[0] for v in self.wrt(wrt))]
 
     @without_gc
     def derivative_nodes(self, names: Sequence[str], order: int = 1) -> list[int]:
         """∂ⁿf/∂vⁿ for each variable v of ``names``, as nodes of this graph."""
         output = self.single_output("diff")
-        g = self.graph
+        g = self.ir
         roots = []
         for name in self.wrt(names):
             node = output
@@ -281,7 +281,7 @@ class Expression(Displayed):
         self.numbers_only("diff writes derivatives as formulas of numbers",
                           "grad gives the gradient of each array, of its shape")  # fmt: skip
         names = self.wrt(wrt)
-        graph, roots = simplified(self.graph, self.derivative_nodes(names, order))
+        graph, roots = simplified(self.ir, self.derivative_nodes(names, order))
         return Derivatives(graph, roots, names, order, cse)
 
     def derivative(self, name: str, order: int = 1) -> Expression:
@@ -291,13 +291,13 @@ class Expression(Displayed):
 
         self.numbers_only("a derivative expression is a formula of numbers",
                           "grad gives the gradient of each array, of its shape")  # fmt: skip
-        graph, (root,) = simplified(self.graph, self.derivative_nodes([name], order))
+        graph, (root,) = simplified(self.ir, self.derivative_nodes([name], order))
         return Expression(Program(program_text(graph, [root]), graph, [root]), self.backend)
 
     def __str__(self) -> str:
         from .printing import program_text
 
-        return program_text(self.graph, self.outputs)
+        return program_text(self.ir, self.outputs)
 
     def hessian(self, point: Sequence[float], wrt: Sequence[str] | None = None):
         """The Hessian matrix at a point given in the order of the variables."""
@@ -326,7 +326,7 @@ class Expression(Displayed):
 
         from .autodiff import element_gradients
 
-        g = self.graph
+        g = self.ir
         output = self.single_output("hessian")
         self._scalar_output(output)
         names = self.wrt(wrt)
@@ -348,7 +348,7 @@ class Expression(Displayed):
 
         from .autodiff import element_gradients
 
-        g = self.graph
+        g = self.ir
         names = self.wrt(wrt)
         for o in self.outputs:
             if ROWS in g.shape[o]:
@@ -377,7 +377,7 @@ class Expression(Displayed):
         import numpy as np
 
         for name in names:
-            if ROWS in self.graph.shape[self.graph.variables[name]]:
+            if ROWS in self.ir.shape[self.ir.variables[name]]:
                 raise UsageError(f"{what} is taken by parameters of a fixed shape, and {name} "
                                  "has a value per data row", "name parameters with {wrt}",
                                  options=True)  # fmt: skip
@@ -481,7 +481,7 @@ class Expression(Displayed):
                 part = terms.whole(*arguments(x, chunk))[0]
                 total += float(np.sum(part))
                 count += np.size(part)
-            return total / count if self.graph.op[output] == "mean" else total
+            return total / count if self.ir.op[output] == "mean" else total
 
         start_values = {n: bound[n] for n in params}
         # Rows are batched in the data's columns; fixed values go whole to every step.
@@ -489,7 +489,7 @@ class Expression(Displayed):
         run = train(value_and_grad, start_values, batched, rows or 1, settings,
                     Batching(batch_size, epochs, seed, shuffle), on_step, value,
                     norm_at)  # fmt: skip
-        run.per_row = rows is not None and self.graph.op[output] == "sum"
+        run.per_row = rows is not None and self.ir.op[output] == "sum"
         return run
 
     def training_starts(self, held: Collection[str], start: dict[str, Any] | None,
@@ -498,7 +498,7 @@ class Expression(Displayed):
         values) and where each starts: ``start``, else its ``param`` declaration's
         value drawn from ``seed``; a ``BindingError`` for one without a start."""
         for name in held:
-            if name not in self.graph.variables:
+            if name not in self.ir.variables:
                 raise not_a_variable(name, self.variables, CONSTANTS)
         params = [n for n in self.variables if n not in held]
         if not params:
@@ -507,7 +507,7 @@ class Expression(Displayed):
         declared = self.start_values(seed) if self.params else {}
         given = {**{n: v for n, v in declared.items() if n not in held}, **(start or {})}
         for name in given:
-            if name not in self.graph.variables or name in held:
+            if name not in self.ir.variables or name in held:
                 raise BindingError(f"{name} is given a start value but is not a parameter")
         for name in params:
             if name not in given:
@@ -532,7 +532,7 @@ class Expression(Displayed):
 
         self.single_output("fit")
         for name in data:
-            if name not in self.graph.variables:
+            if name not in self.ir.variables:
                 raise not_a_variable(name, self.variables, CONSTANTS)
         params = [n for n in self.variables if n not in data]
         if not params:
@@ -561,7 +561,7 @@ class Expression(Displayed):
 
         from .autodiff import tangents_of
 
-        g = self.graph
+        g = self.ir
         output = self.single_output("fit")
         slopes = [tangents_of(self.tangents(p), g, [output])[0] for p in params]
         compiled = self.compiled([output, *slopes])
@@ -607,7 +607,7 @@ class Expression(Displayed):
                 args[at[name]] = value
             for name, value in zip(params, x):
                 args[at[name]] = float(value)
-            values = compiled.whole(*args) if not self.graph.numbers else compiled.scalar(*args)
+            values = compiled.whole(*args) if not self.ir.numbers else compiled.scalar(*args)
             return values[0], np.array(values[1 : p + 1]), np.array(values[p + 1 :]).reshape(p, p)
 
         self._scalar_output(output, rows)
@@ -618,7 +618,7 @@ class Expression(Displayed):
         """The node whose sum (or mean) over every element is the loss, when each of
         its rows depends on that row of the data alone, so the loss over every row can
         be summed a chunk of rows at a time; None otherwise."""
-        g = self.graph
+        g = self.ir
         if g.op[output] not in ("sum", "mean") or g.attrs.get(output) is not None:
             return None
         inner = g.args[output][0]
@@ -628,7 +628,7 @@ class Expression(Displayed):
 
     def _row_by_row(self, node: int) -> bool:
         """Each row of ``node`` depends on that row of the data alone."""
-        g = self.graph
+        g = self.ir
         needed = g.ancestors([node])
         for n in range(node + 1):
             if not needed[n] or g.op[n] in (CONST, VAR):
@@ -645,15 +645,15 @@ class Expression(Displayed):
         when each of its rows depends on that row of the data alone, ``"sum"`` or
         ``"mean"`` when it is the sum or mean of such terms; None otherwise."""
         if self._per_row_terms(output) is not None:
-            return self.graph.op[output]
-        shape = self.graph.shape[output]
+            return self.ir.op[output]
+        shape = self.ir.shape[output]
         return "rows" if shape[:1] == (ROWS,) and self._row_by_row(output) else None
 
     def _rows(self, bound: dict[str, Any]) -> int | None:
         """How many rows the data has (every column the same, as ``_shaped`` checked);
         None when the loss reads no column with rows (params alone)."""
         for name, value in bound.items():
-            shape = self.graph.shape[self.graph.variables[name]]
+            shape = self.ir.shape[self.ir.variables[name]]
             if shape and shape[0] is ROWS:
                 return len(value)
         return None
@@ -671,7 +671,7 @@ class Expression(Displayed):
                                f"({listed})")  # fmt: skip
         bound = dict(zip(variables, args))
         for name, value in bindings.items():
-            if name not in self.graph.variables:
+            if name not in self.ir.variables:
                 raise not_a_variable(name, variables, CONSTANTS)
             if name in bound:
                 raise BindingError(f"{name} is given twice: by position and by name")
@@ -692,7 +692,7 @@ class Expression(Displayed):
         out = []
         for name, value in zip(self.variables, values):
             array = value if _is_jax(value) else np.asarray(value, dtype=np.float64)
-            want = self.graph.shape[self.graph.variables[name]]
+            want = self.ir.shape[self.ir.variables[name]]
             fits = array.ndim == len(want) and all(
                 w is ROWS or w == d for w, d in zip(want, array.shape)
             )
@@ -717,9 +717,9 @@ class Expression(Displayed):
                 raise BindingError(f"a point is a list of {len(self.variables)} numbers, in "
                                    f"the order {', '.join(self.variables) or '()'}")  # fmt: skip
         values = self.bind({}, list(point))
-        if self.graph.numbers and any(not isinstance(v, float) for v in values):
+        if self.ir.numbers and any(not isinstance(v, float) for v in values):
             raise BindingError("this takes one point: numbers, not arrays")
-        if not self.graph.numbers:  # arrays: each of its variable's shape
+        if not self.ir.numbers:  # arrays: each of its variable's shape
             return self._shaped(values)
         return values
 
@@ -787,7 +787,7 @@ class Expression(Displayed):
         Straight-line code, IEEE inf/nan where math raises; no names are checked at
         the call. A program of arrays has none: use ``grad``."""
         names = self.wrt(wrt)
-        if self.params or not self.graph.numbers:
+        if self.params or not self.ir.numbers:
             raise UsageError("value_and_grad() is a function of numbers; this program has "
                              "arrays", "use grad(...), which takes arrays")  # fmt: skip
         return self.compiled(self.value_and_grad_nodes(names)).split_function()
@@ -797,7 +797,7 @@ class Expression(Displayed):
         of them (floats only) to ``(value, {variable: partial})``; None for a program
         of arrays."""
         function = None
-        if not self.params and self.graph.numbers:
+        if not self.params and self.ir.numbers:
             compiled = self.compiled(self.value_and_grad_nodes())
             function = compiled.split_function(by_name=self.variables)
         self._by_keyword = (self.variables, function)
@@ -836,6 +836,18 @@ class Expression(Displayed):
         if point is not None and bindings:
             raise BindingError("give the point by position or by name, not both")
         return report.Table(self, values, wrt, mode)
+
+    def graph(self, point: Sequence[float] | float | None = None,
+              wrt: Sequence[str] | None = None, **bindings: Any):  # fmt: skip
+        """The computation graph as a picture: ``f.graph()``, or with each node's value
+        and adjoint at a point, ``f.graph(x=2)``. In Jupyter an SVG (Graphviz), else the
+        text drawing. (The graph itself, the IR, is ``f.ir``.)"""
+        if point is None and not bindings:
+            return report.Picture(self, None, wrt)
+        if point is not None and bindings:
+            raise BindingError("give the point by position or by name, not both")
+        values = self.point(point) if point is not None else self.point(self.bind(bindings))
+        return report.Picture(self, values, wrt)
 
     def node_table(self, point: list[float], wrt: Sequence[str] | None = None):
         """Values, local partials and adjoints of every forward node at one point."""

@@ -109,10 +109,10 @@ def _settled(f, point: Sequence[float], i: int) -> tuple[float, float]:
 
 def kinks(expr, point: Sequence[float]) -> list[str]:
     """Nodes sitting exactly where their derivative jumps, with adcli's convention."""
-    g = expr.graph
+    g = expr.ir
     nodes = [n for n in expr.numbers if g.op[n] != VAR]
     values = dict(zip(nodes, expr.compiled(nodes).scalar(*point)))
-    values.update(zip(expr.graph.variables.values(), point))
+    values.update(zip(expr.ir.variables.values(), point))
 
     def value(node: int) -> float:
         return values[node] if node in values else g.value[node]

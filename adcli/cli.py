@@ -781,7 +781,7 @@ def _train(e: Expression, files, out: Output, *, start, given, seed: int, save, 
         check_save(save)  # before the training, not after it
     fixed = values_of(given or [], e.variables)  # held, not trained
     bound = bind(e, files, fixed, seed, start, "--start")
-    fixed = {n: v for n, v in fixed.items() if n in e.graph.variables}
+    fixed = {n: v for n, v in fixed.items() if n in e.ir.variables}
     starts = {n: v for n, v in bound.params.items() if n not in fixed}
     rows = bound.rows or 0
     total = options["steps"] if batch_size is None or epochs is None else (

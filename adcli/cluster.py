@@ -305,7 +305,7 @@ def _squares_share(loaded: dict, model: tuple, params: tuple, x: Any) -> tuple:
     e = _expression(*model)
     values = dict(zip(params, (float(v) for v in x)))
     compiled = e.compiled(_model_nodes(e, params))
-    columns = {n: v for n, v in loaded.items() if n in e.graph.variables}
+    columns = {n: v for n, v in loaded.items() if n in e.ir.variables}
 
     def evaluate(rows: slice) -> tuple[Any, list[Any]]:
         m, *dm = compiled.whole(*_arguments(e, {n: v[rows] for n, v in columns.items()}, values))
@@ -321,7 +321,7 @@ def _model_nodes(e: Any, params: tuple) -> list[int]:
     from .autodiff import tangents_of
 
     output = e.single_output("fit")
-    return [output, *(tangents_of(e.tangents(p), e.graph, [output])[0] for p in params)]
+    return [output, *(tangents_of(e.tangents(p), e.ir, [output])[0] for p in params)]
 
 
 def _stack_squares(*shares: tuple) -> tuple:
@@ -513,18 +513,18 @@ def train(job: Job, e: Any, text: str, start: dict[str, Any] | None, fixed: dict
     from .train import Batching
     from .train import train as descend
 
-    held = {**{n: None for n in job.names if n in e.graph.variables}, **fixed}
+    held = {**{n: None for n in job.names if n in e.ir.variables}, **fixed}
     params, given = e.training_starts(held, start, seed)
     settings = training_settings(options)
     for name in params:
-        have, want = np.shape(given[name]), tuple(e.graph.shape[e.graph.variables[name]])
+        have, want = np.shape(given[name]), tuple(e.ir.shape[e.ir.variables[name]])
         if have != want:
             raise BindingError(f"{name} has shape {shape_text(have)}; the expression takes "
                                f"{shape_text(want)}")  # fmt: skip
     value_and_grad, rows = loss_function(job, e, text, params, fixed)
     run = descend(value_and_grad, {n: given[n] for n in params}, [], rows, settings,
                   Batching(), on_step)  # fmt: skip
-    run.per_row = e.graph.op[e.single_output("minimize")] == "sum"
+    run.per_row = e.ir.op[e.single_output("minimize")] == "sum"
     return run
 
 

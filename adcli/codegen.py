@@ -54,7 +54,7 @@ def python_module(
     if not numpy:
         e.numbers_only("codegen writes straight-line code for numbers",
                        "codegen --numpy writes numpy code for arrays")  # fmt: skip
-    arrays = not e.graph.numbers
+    arrays = not e.ir.numbers
     names = e.wrt(wrt if wrt or not arrays else _parameters(e))
     outputs = e.value_and_grad_nodes(names)
     compiled = e.compiled(outputs)
@@ -77,8 +77,7 @@ def python_module(
     kind = "arrays of points, broadcast together" if numpy else "one point"
     if arrays:
         kind = "arrays of the shapes " + ", ".join(
-            f"{p} {shape_text(e.graph.shape[e.graph.variables[v]])}"
-            for p, v in zip(params, e.variables)
+            f"{p} {shape_text(e.ir.shape[e.ir.variables[v]])}" for p, v in zip(params, e.variables)
         )
     head = [
         f"def {name}({', '.join(params)}):",
@@ -92,7 +91,7 @@ def python_module(
 
 def _parameters(e: Expression) -> list[str]:
     """The variables of an array program that are not data (no rows): what is trained."""
-    g = e.graph
+    g = e.ir
     return [v for v in e.variables if ROWS not in g.shape[g.variables[v]]] or list(e.variables)
 
 
@@ -263,7 +262,7 @@ class _Body:
     """The function's statements: names and comments for the planned steps."""
 
     def __init__(self, e, wrt, compiled, params: list[str], taken: set[str]) -> None:
-        self.e, self.g, self.compiled = e, e.graph, compiled
+        self.e, self.g, self.compiled = e, e.ir, compiled
         self.wrt = list(wrt)
         self.grad = e.gradient(wrt)
         self.names = _Names(taken)

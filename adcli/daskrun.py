@@ -79,7 +79,7 @@ def minimize(scheduler: str | None, workers: int | None, text: str, data: Sequen
     and gradient reduced over the partitions; a ``train.Training``."""
     with connect(scheduler, workers) as cluster:
         job, e, values = _open(cluster, text, data, given, start, backend)
-        fixed = {n: v for n, v in values.items() if n in e.graph.variables}
+        fixed = {n: v for n, v in values.items() if n in e.ir.variables}
         bound = parameters(e, _columns(job, e), fixed, seed, start, "--start", job.names)
         starts = {n: v for n, v in bound.items() if n not in fixed}
         return train(job, e, text, starts, fixed, seed, on_step, **options)
@@ -166,7 +166,7 @@ def _open(cluster: Cluster, text: str, data: Sequence[str], given: Sequence[str]
               if getattr(v, "ndim", 0)}  # fmt: skip
     job = Job(cluster, data, arrays, backend)
     e = job.compile(text)
-    for name in [n for n in values if n not in e.graph.variables]:
+    for name in [n for n in values if n not in e.ir.variables]:
         if name not in values.from_files:
             raise BindingError(f"--with gives {name}, which the expression does not use",
                                "its variables are " + ", ".join(e.variables))  # fmt: skip
@@ -180,7 +180,7 @@ def _open(cluster: Cluster, text: str, data: Sequence[str], given: Sequence[str]
 
 def _columns(job: Job, e: Any) -> dict[str, str]:
     """The data's columns the program reads, each with where it is (for messages)."""
-    return {n: "the data" for n in job.names if n in e.graph.variables}
+    return {n: "the data" for n in job.names if n in e.ir.variables}
 
 
 def _finite(value: Any) -> bool:

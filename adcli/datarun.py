@@ -84,7 +84,7 @@ def on_arrays(e: Expression, files: Any, given: dict[str, Any], points: bool = F
     """Whether the data-and-arrays path runs this command. With ``points`` (eval and
     grad, which take many points), numbers given with ``--with`` to a program of
     numbers stay on the points' path, fixed at every point (a saved fit's values)."""
-    if files is not None or e.params or not e.graph.numbers:
+    if files is not None or e.params or not e.ir.numbers:
         return True
     if points:
         return any(getattr(v, "ndim", 0) for v in given.values())
@@ -95,10 +95,10 @@ def fixed_numbers(e: Expression, given: dict[str, Any]) -> dict[str, float]:
     """The ``--with`` numbers a program of numbers uses (a file's others left out)."""
     loose = getattr(given, "from_files", ())
     for name in given:
-        if name not in e.graph.variables and name not in loose:
+        if name not in e.ir.variables and name not in loose:
             raise BindingError(f"--with gives {name}, which the expression does not use",
                                "its variables are " + ", ".join(e.variables))  # fmt: skip
-    return {n: float(v) for n, v in given.items() if n in e.graph.variables}
+    return {n: float(v) for n, v in given.items() if n in e.ir.variables}
 
 
 def bind(e: Expression, files: Any, given: dict[str, Any], seed: int,
@@ -144,14 +144,14 @@ def parameters(
     free = [n for n in e.variables if n not in columns]
     for source, values in (("--with", given), (option, values_of(point or [], free))):
         loose = getattr(values, "from_files", ())
-        for name in [n for n in values if n in loose and n not in e.graph.variables]:
+        for name in [n for n in values if n in loose and n not in e.ir.variables]:
             del values[name]  # a file of several arrays: the ones the program reads
         for name in values:
             if name in columns:
                 raise UsageError(f"{source} gives {name}, but {name} is a column of "
                                  f"{columns[name]}",
                                  f"leave {name} out of {source}, or rename the column")  # fmt: skip
-            if name not in e.graph.variables:
+            if name not in e.ir.variables:
                 raise BindingError(f"{source} gives {name}, which the expression does not use",
                                    "its variables are " + ", ".join(e.variables))  # fmt: skip
         params.update(values)
@@ -265,7 +265,7 @@ def write_results(values: Sequence[Any], out: Output) -> None:
 
 
 def _has_rows(e: Expression, node: int) -> bool:
-    shape = e.graph.shape[node]
+    shape = e.ir.shape[node]
     return bool(shape) and shape[0] is ROWS
 
 

@@ -61,7 +61,7 @@ class Box:
 @without_gc
 def boxes(e, point: list[float] | None = None, wrt=None) -> list[Box]:
     """The boxes of ``e``'s forward graph, with values and gradients at ``point``."""
-    g = e.graph
+    g = e.ir
     number = e.numbers
     result = []
     for n, k in number.items():
@@ -240,6 +240,19 @@ def render_with_graphviz(source: str, path: str) -> None:
             os.unlink(partial)
 
 
+def svg(source: str) -> str | None:
+    """The DOT ``source`` drawn by Graphviz as SVG markup to put in a page (no XML
+    prolog); None where ``dot`` is not installed or fails."""
+    dot = shutil.which("dot")
+    if dot is None:
+        return None
+    done = subprocess.run([dot, "-Tsvg"], input=source.encode(), capture_output=True, check=False)
+    if done.returncode != 0:
+        return None
+    text = done.stdout.decode()
+    return text[text.index("<svg") :] if "<svg" in text else None
+
+
 # -o FILE.<suffix>: the text format it holds (SPEC §8: the extension picks the format)
 SUFFIXES = {"txt": "text", "dot": "dot", "gv": "dot", "json": "json", "mmd": "mermaid"}
 
@@ -323,11 +336,11 @@ def to_json(e, bs: list[Box], point: list[float] | None, wrt=None) -> str:
         nodes = node_json(rows if None not in rows else e.node_table(point, wrt))
     else:
         nodes = [
-            {"id": b.number, "node": e.label(b.node), "op": e.graph.op[b.node],
+            {"id": b.number, "node": e.label(b.node), "op": e.ir.op[b.node],
              "inputs": e.inputs_text(b.node)}
             for b in bs if b.node in e.numbers
         ]  # fmt: skip
-    if not e.graph.numbers:  # arrays: each node's shape ("rows" for the data's rows)
+    if not e.ir.numbers:  # arrays: each node's shape ("rows" for the data's rows)
         shapes = {b.number: b.shape for b in bs}
         for node in nodes:
             node["shape"] = ["rows" if d is None else d for d in shapes.get(node["id"], ())]

@@ -15,8 +15,14 @@ from typing import Any
 
 
 def show(obj: Any, kind: str) -> str | None:
-    """``obj`` as HTML (``kind="html"``) or as the terminal's text (``"text"``); None
-    for an object with nothing of its own to show."""
+    """``obj`` as HTML (``kind="html"``), as SVG (``"svg"``: a graph's picture only) or
+    as the terminal's text (``"text"``); None for what it has not to show."""
+    from .report import Picture
+
+    if isinstance(obj, Picture):
+        return _picture(obj, kind)
+    if kind == "svg":
+        return None
     write = _writer(obj)
     if write is None:
         return None
@@ -51,11 +57,30 @@ def _writer(obj: Any):
     return None
 
 
+def _picture(picture: Any, kind: str) -> str | None:
+    """A graph as Graphviz draws it (SVG), or as ``adcli graph`` prints it (text)."""
+    from html import escape
+
+    from .drawing import draw, svg
+
+    e, point, wrt = picture.e, picture.point, picture.wrt
+    if kind == "text":
+        return draw(e, "text", point, wrt, 6).rstrip("\n")
+    drawn = svg(draw(e, "dot", point, wrt, 6))
+    if kind == "svg" or drawn is not None:
+        return drawn
+    text = escape(draw(e, "text", point, wrt, 6))
+    return (
+        f'<div class="adcli">\n<pre>{text}</pre>\n<p>(the text drawing: Graphviz\'s '
+        "dot program draws the picture; install graphviz)</p>\n</div>"
+    )
+
+
 def _expression(e: Any, output: Any) -> None:
     """What a compiled expression is: its program, its variables, its size."""
     from .ops import shape_text
 
-    g = e.graph
+    g = e.ir
     variables = ", ".join(
         f"{n} {shape_text(g.shape[g.variables[n]])}" if g.shape[g.variables[n]] else n
         for n in e.variables

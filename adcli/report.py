@@ -73,9 +73,21 @@ class Table(Displayed):
         self._e.check_finite(self.point, self.values, self.names)
 
 
+class Picture(Displayed):
+    """The computation graph, with values and gradients at a point if one is given: in
+    Jupyter an SVG that Graphviz draws (the text drawing where it is not installed),
+    and as ``repr`` the text drawing ``adcli graph`` prints."""
+
+    def __init__(self, e, point: list[float] | None, wrt) -> None:
+        self.e, self.point, self.wrt = e, point, wrt
+
+    def _repr_svg_(self) -> str | None:
+        return Displayed.show(self, "svg") if Displayed.show else None
+
+
 def numbers(e) -> dict[int, int]:
     """The row number of each forward node: variables first, then in forward order."""
-    g = e.graph
+    g = e.ir
     forward = [n for n in range(e.n_forward) if g.op[n] != CONST]
     forward.sort(key=lambda n: g.op[n] != VAR)  # stable: forward order otherwise
     return {n: i + 1 for i, n in enumerate(forward)}
@@ -83,7 +95,7 @@ def numbers(e) -> dict[int, int]:
 
 def node_table(e, point: list[float], wrt: Sequence[str] | None = None) -> list[NodeRow]:
     """Values, local partials and adjoints of every forward node at one point."""
-    g = e.graph
+    g = e.ir
     grad = e.gradient(wrt)
     number = e.numbers
     wanted = list(number)
@@ -115,14 +127,14 @@ def node_table(e, point: list[float], wrt: Sequence[str] | None = None) -> list[
 def inputs_text(e, node: int) -> list[str]:
     """A node's inputs as the tables show them: ``#3``, or a constant's value."""
     number = e.numbers
-    return [f"#{number[a]}" if a in number else _short(e.graph.value[a])
-            for a in e.graph.args[node]]  # fmt: skip
+    return [f"#{number[a]}" if a in number else _short(e.ir.value[a])
+            for a in e.ir.args[node]]  # fmt: skip
 
 
 def tangent_table(e, point: list[float], wrt: Sequence[str] | None = None) -> list[NodeRow]:
     """Forward mode's trace: each node's value, local partials and one tangent per
     variable (``NodeRow.terms`` holds ``(variable, tangent)``)."""
-    g = e.graph
+    g = e.ir
     names = e.wrt(wrt)
     sweeps = [e.tangents(v) for v in names]
     number = e.numbers
@@ -150,7 +162,7 @@ def tangent_table(e, point: list[float], wrt: Sequence[str] | None = None) -> li
 
 def explain(e, point: list[float], wrt=None, mode: str = "reverse") -> list[str]:
     """The chain rule edge by edge, in the order the sweep applies it."""
-    g = e.graph
+    g = e.ir
     number = e.numbers
     names = e.wrt(wrt)
     lines = []
@@ -190,7 +202,7 @@ def label(e, node: int, width: int = 28) -> str:
     """The node as the tables name it: its label, or its formula cut to ``width``
     characters. One printer per expression keeps every node's cut text, so a
     table's labels cost O(width) each, not a print of each node's subgraph."""
-    g = e.graph
+    g = e.ir
     if g.label[node] is not None:
         return " = ".join([g.label[node], *g.aliases.get(node, [])])
     if e._labels is None:
@@ -206,7 +218,7 @@ def culprit(e, point: list[float], wrt: Sequence[str] | None = None) -> str:
     With ``wrt`` (a ``grad``), the backward pass is searched too; ``eval``
     passes None and never differentiates just to word a message.
     """
-    g = e.graph
+    g = e.ir
     grad = e.gradient(wrt) if wrt is not None else None
     roots = list(e.outputs) + (e.value_and_grad_nodes(wrt) if grad else [])
     needed = g.ancestors(roots)
@@ -269,7 +281,7 @@ def _first_bad(value, ins: list, elementwise: bool):
 
 def _backward_culprit(e, n: int, grad: Gradient, values, reason: str, where: str) -> str:
     """A backward-pass node went non-finite: name the adjoint it spoiled and the rule."""
-    g = e.graph
+    g = e.ir
     source, kind, i = grad.origin.get(n, (grad.output, "sum", -1))
     target = g.args[source][i] if i >= 0 else source
     spoiled = values.get(grad.adjoint.get(target, n), values[n])

@@ -160,7 +160,7 @@ def timed(run: Callable[[], object], before: Callable[[], None] = lambda: None):
 
 def adcli_program(text: str) -> tuple[list[str], list[str]]:
     f = adcli.compile(text)
-    graph, roots = simplified(f.graph, f.derivative_nodes(list(f.variables), 1))
+    graph, roots = simplified(f.ir, f.derivative_nodes(list(f.variables), 1))
     return to_program(graph, roots, None)
 
 

@@ -42,7 +42,7 @@ def measure(text: str, at: dict[str, float]) -> tuple[float, float, float, int]:
     differentiated = time.perf_counter()
     f.grad(**at)
     evaluated = time.perf_counter()
-    return parsed - start, differentiated - parsed, evaluated - differentiated, len(f.graph)
+    return parsed - start, differentiated - parsed, evaluated - differentiated, len(f.ir)
 
 
 def main() -> None:

@@ -351,7 +351,7 @@ def node_source(f, compiled, timed: bool, free: bool):
     from adcli.evaluate import _literal
     from adcli.ops import OPS
 
-    g = f.graph
+    g = f.ir
     env = {"_inf": math.inf, "_nan": math.nan, "_clock": time.perf_counter}
     name = {p: f"a{i}" for i, p in enumerate(compiled.params)}
     last = {a: n for n, _, args in compiled.steps for a in args}
@@ -449,7 +449,7 @@ def profile(f, start, X, label, steps: int) -> None:
     print("| line | shape | µs | share |")
     print("|---|---|---|---|")
     for (n, _, line), c in sorted(zip(lines, cost), key=lambda x: -x[1]):
-        shape = "×".join("rows" if d is None else str(d) for d in f.graph.shape[n]) or "()"
+        shape = "×".join("rows" if d is None else str(d) for d in f.ir.shape[n]) or "()"
         print(f"| `{line}` | {shape} | {c * 1e6:.1f} | {c / total:.1%} |")
     one = per_call(lambda: compiled.whole(*args))
     grads = compiled.whole(*args)[1:]

@@ -150,7 +150,7 @@ def test_forward_mode_agrees_with_reverse_mode(text, reference, backend):
 
 def test_shapes_are_inferred_as_the_graph_is_built():
     f = adcli.compile("h = tanh(X @ W + b); s = sum(h, 1); mean(s)", shapes=SHAPES)
-    g = f.graph
+    g = f.ir
     shapes = {g.label[n]: g.shape[n] for n in range(len(g)) if g.label[n]}
     assert shapes["X"] == (None, 3) and shapes["W"] == (3, 2)
     assert shapes["h"] == (None, 2)
@@ -162,8 +162,8 @@ def test_numbers_keep_their_programs_and_values():
     it does not use; its nodes are all numbers."""
     text = "x*sigmoid(x)/(x**2+1)"
     plain, shaped = adcli.compile(text), adcli.compile(text, shapes={"X": (3,)})
-    assert plain.graph.op == shaped.graph.op and plain.graph.args == shaped.graph.args
-    assert all(plain.graph.shape[n] == () for n in range(len(plain.graph)))
+    assert plain.ir.op == shaped.ir.op and plain.ir.args == shaped.ir.args
+    assert all(plain.ir.shape[n] == () for n in range(len(plain.ir)))
     assert plain.grad(x=2.0) == shaped.grad(x=2.0)
 
 
@@ -313,7 +313,7 @@ mean(xent(s * (X @ W + b), y2))"""
 def test_params_are_variables_with_their_shape_and_start():
     f = adcli.compile(NET, shapes={"X": (None, 3), "y2": (None,)})
     assert f.variables == ("W", "b", "s", "X", "y2")
-    assert {n: f.graph.shape[f.graph.variables[n]] for n in ("W", "b", "s")} == {
+    assert {n: f.ir.shape[f.ir.variables[n]] for n in ("W", "b", "s")} == {
         "W": (3, 2), "b": (2,), "s": ()}  # fmt: skip
     start = f.start_values(seed=0)
     limit = np.sqrt(6 / 5)
@@ -420,7 +420,7 @@ def test_an_array_made_from_numbers_keeps_its_shape_downstream():
     value, grads = f.grad(x=1.0, y=0.5)
     assert grads["y"] == 1.0 and grads["x"] == 0.0
     one = adcli.compile("one_hot(x, 3)")
-    assert one.graph.shape[one.outputs[0]] == (3,)
+    assert one.ir.shape[one.outputs[0]] == (3,)
 
 
 @pytest.mark.parametrize("text, message", [

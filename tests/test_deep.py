@@ -170,7 +170,7 @@ def test_codegen_numpy_of_a_deep_chain_runs_and_matches_grad(run, deep_file, exp
 
 def _derivative(depth: int):
     e = adcli.compile(chain(depth))
-    return simplified(e.graph, e.derivative_nodes(["x"]))
+    return simplified(e.ir, e.derivative_nodes(["x"]))
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_labels_of_a_deep_left_sum_are_linear(operations):
     e = adcli.compile(text)
     rows = [e.label(n) for n in e.numbers]
     assert rows[-1] == text[:27] + "…"
-    g = e.graph
+    g = e.ir
     assert operations[0] == sum(1 for op in g.op if op not in ("const", "var"))
     for n in list(e.numbers)[:: depth // 7]:  # the rope printer cuts them the same way
         assert e.label(n) == printing.to_text(g, n, names=True, limit=28)
@@ -252,9 +252,9 @@ def test_an_exponential_text_is_measured_without_huge_numbers():
     """``t = t*x + t`` 200 times: a text of 2^200 characters, never made."""
     program = "\n".join(["t0 = x + 1"] + [f"t{k} = t{k - 1}*x + t{k - 1}" for k in range(1, 201)])
     e = adcli.compile(program)
-    ropes = Ropes(e.graph, e.outputs)
+    ropes = Ropes(e.ir, e.outputs)
     assert ropes.size[e.outputs[0]] == printing.CAP
-    statements, _ = to_program(e.graph, e.outputs)
+    statements, _ = to_program(e.ir, e.outputs)
     assert len(statements) == 200
 
 

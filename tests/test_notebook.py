@@ -12,6 +12,7 @@ import sys
 import numpy as np
 import pytest
 from conftest import seed_000_passes
+from test_graph import needs_dot
 
 import adcli
 from adcli.errors import BindingError
@@ -130,3 +131,35 @@ def test_showing_imports_nothing_of_ipython_and_importing_adcli_nothing_of_rich(
             "print(imported, 'IPython' in sys.modules)")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.split() == ["False", "False"], done
+
+
+@pytest.mark.parametrize("args, make", [
+    (["graph", SEED_F, "--at", "2"], lambda f: f.graph(x=2)),
+    (["graph", SEED_F], lambda f: f.graph()),
+    (["graph", "x*y + sin(x)", "--at", "x=1,y=2", "--wrt", "y"], lambda f: f.graph([1, 2], ["y"])),
+])  # fmt: skip
+def test_a_graph_shows_as_adcli_graph_draws_it(run, args, make):
+    terminal = run(*args)
+    assert terminal.code == 0
+    assert repr(make(adcli.compile(args[1]))) + "\n" == terminal.out
+
+
+@needs_dot
+def test_in_jupyter_a_graph_is_the_svg_graphviz_draws(run):
+    picture = adcli.compile(SEED_F).graph(x=2)
+    svg = picture._repr_svg_()
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
+    for shown in ("sigmoid", "0.880797", "1.76159", "&#45;0.0636982"):  # SVG escapes "-"
+        assert shown in svg
+    assert picture._repr_html_() == svg  # a page shows the same picture
+
+
+def test_without_graphviz_a_graph_shows_its_text_drawing(monkeypatch):
+    from adcli import drawing
+
+    monkeypatch.setattr(drawing.shutil, "which", lambda name: None)
+    picture = adcli.compile(SEED_F).graph(x=2)
+    assert picture._repr_svg_() is None
+    html = picture._repr_html_()
+    assert "<pre>#6 ÷" in html and "install graphviz" in html
+    assert "0.880797" in html

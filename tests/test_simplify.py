@@ -55,7 +55,7 @@ def test_named_constants_parse_back_to_the_same_float():
 
 
 def _printed(f, names, cse):
-    graph, roots = simplified(f.graph, f.derivative_nodes(names, 1))
+    graph, roots = simplified(f.ir, f.derivative_nodes(names, 1))
     statements, formulas = to_program(graph, roots, cse)
     return adcli.compile("\n".join([*statements, ", ".join(formulas)])), graph, roots
 
@@ -82,7 +82,7 @@ def test_printed_derivatives_parse_back_to_sympys_values(case):
         for name, got, ref in zip(names, values, refs):
             assert close(got, ref, 1e-9), (node.text, name, at, got, ref, str(back))
     raw = f.derivative_nodes(names, 1)
-    assert _size(graph, roots) <= _size(f.graph, raw)
+    assert _size(graph, roots) <= _size(f.ir, raw)
 
 
 def _doubling(n: int) -> str:

@@ -141,7 +141,7 @@ def test_the_loss_over_every_row_is_summed_by_chunks_where_rows_are_separate(mon
     monkeypatch.setattr(adcli.api, "ROW_CHUNK", 7)
     data_x, label = blobs()
     f = adcli.compile(NET, shapes={"X": (None, 4), "label": (None,)})
-    assert f.graph.op[f._per_row_terms(f.outputs[0])] == "xent"
+    assert f.ir.op[f._per_row_terms(f.outputs[0])] == "xent"
     run = f.train({"X": data_x, "label": label}, batch_size=32, epochs=1)
     whole = f(X=data_x, label=label, **f.start_values(0))
     assert run.start_loss == pytest.approx(whole, rel=1e-13)
