@@ -406,7 +406,7 @@ class Expression(Displayed):
         self.check_minimizable()
         point = self.bind(start) if isinstance(start, dict) else self.point(start)
         run = descend(self.compiled(self.value_and_grad_nodes()), point, **options)
-        run.names = list(self.variables)
+        run.names, run.expression = list(self.variables), self
         diagnose(run, self.hessian, self.variables)
         return run
 

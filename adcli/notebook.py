@@ -44,10 +44,7 @@ def _writer(obj: Any):
 
         return lambda output: write_table(obj, output)
     if isinstance(obj, Run):
-        from .trace import write_run
-
-        names = getattr(obj, "names", None) or [f"x{i + 1}" for i in range(len(obj.final.point))]
-        return lambda output: write_run(obj, names, output, trace=True)
+        return lambda output: _run(obj, output)
     if isinstance(obj, Fit):
         from .fitreport import write_fit
 
@@ -55,6 +52,22 @@ def _writer(obj: Any):
     if isinstance(obj, Expression):
         return lambda output: _expression(obj, output)
     return None
+
+
+def _run(run: Any, output: Any) -> None:
+    """A descent: the trace, the result and the diagnosis; in Jupyter also the path
+    over f (one variable) or over its contour lines (two), as ``--plot`` draws it."""
+    from .trace import write_run
+
+    names = run.names or [f"x{i + 1}" for i in range(len(run.final.point))]
+    write_run(run, names, output, trace=True)
+    if output.fmt == "html" and run.expression is not None and len(names) <= 2:
+        from html import escape
+
+        from .plotting import terminal_descent
+
+        plot = terminal_descent(run.expression, run, color=False)
+        output.out.write(f"<pre>{escape(plot)}</pre>\n")
 
 
 def _picture(picture: Any, kind: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .displayed import Displayed
 from .errors import UsageError, spell
@@ -70,6 +70,7 @@ class Run(Displayed):
 
     def __init__(self, method: str, maximize: bool = False) -> None:
         self.names: list[str] = []  # the variables, for the trace's columns
+        self.expression: Any = None  # what was descended (api.Expression), for its plot
         self.method = method
         self.maximize = maximize  # the direction the user asked for
         self.steps = Trace()

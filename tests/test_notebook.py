@@ -163,3 +163,22 @@ def test_without_graphviz_a_graph_shows_its_text_drawing(monkeypatch):
     html = picture._repr_html_()
     assert "<pre>#6 ÷" in html and "install graphviz" in html
     assert "0.880797" in html
+
+
+@pytest.mark.parametrize("text, start, plotted", [
+    (SEED_F, {"x": 1.33}, True),
+    ("(x - 1)**2 + 3*(y + 2)**2", {"x": 0.0, "y": 0.0}, True),  # over f's contour lines
+    ("x**2 + y**2 + z**2", {"x": 1.0, "y": 1.0, "z": 1.0}, False),  # no picture of three
+])  # fmt: skip
+def test_in_jupyter_a_descent_shows_its_path_as_minimize_plot_draws_it(text, start, plotted):
+    from adcli.plotting import terminal_descent
+
+    f = adcli.compile(text)
+    run = f.minimize(start, lr=0.1, steps=20)
+    html = run._repr_html_()
+    assert ("<pre>" in html) == plotted
+    if plotted:
+        from html import escape
+
+        assert escape(terminal_descent(f, run, color=False)) in html
+    assert "<pre>" not in repr(run)  # the terminal shows the plot only when asked (--plot)
