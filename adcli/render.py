@@ -57,9 +57,11 @@ class Output:
             from rich.console import Console
 
             # color_system=None: no escape codes at all (no_color alone keeps bold).
+            # force_jupyter=False: in a notebook kernel rich would otherwise show the
+            # table itself, as a display of its own, instead of writing it to ``out``.
             plain = {"color_system": None} if self.no_color else {}
             self._console = Console(file=self.out, markup=False, highlight=False,
-                                    width=self.width, **plain)  # fmt: skip
+                                    width=self.width, force_jupyter=False, **plain)  # fmt: skip
         return self._console
 
     def table(self, columns: list, cells) -> None:
