@@ -20,8 +20,19 @@ class Displayed:
     show: Callable[[Any, str], str | None] | None = None
 
     def _repr_html_(self) -> str | None:
-        return Displayed.show(self, "html") if Displayed.show else None
+        return shown(self, "html")
 
     def __repr__(self) -> str:
-        text = Displayed.show(self, "text") if Displayed.show else None
+        text = shown(self, "text")
         return text if text is not None else object.__repr__(self)
+
+
+def shown(obj: Any, kind: str) -> str | None:
+    """What ``obj`` shows as ``kind``; None if nothing is installed or showing fails (a
+    repr must not raise: tracebacks and debuggers call it)."""
+    if Displayed.show is None:
+        return None
+    try:
+        return Displayed.show(obj, kind)
+    except Exception:
+        return None

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from .autodiff import Gradient
-from .displayed import Displayed
+from .displayed import Displayed, shown
 from .graph import CONST, VAR
 from .ops import OPS
 
@@ -82,7 +82,7 @@ class Picture(Displayed):
         self.e, self.point, self.wrt = e, point, wrt
 
     def _repr_svg_(self) -> str | None:
-        return Displayed.show(self, "svg") if Displayed.show else None
+        return shown(self, "svg")
 
 
 def numbers(e) -> dict[int, int]:
