@@ -832,10 +832,7 @@ class Expression(Displayed):
         """The per-node table at one point (``mode="forward"``: the tangent table), with
         the value and the gradient it explains: ``f.table(x=2)``, or ``f.table([2.0])``
         in the order of ``variables``. In Jupyter it shows as an HTML table."""
-        values = self.point(point) if point is not None else self.point(self.bind(bindings))
-        if point is not None and bindings:
-            raise BindingError("give the point by position or by name, not both")
-        return report.Table(self, values, wrt, mode)
+        return report.Table(self, self._point_of(point, bindings), wrt, mode)
 
     def graph(self, point: Sequence[float] | float | None = None,
               wrt: Sequence[str] | None = None, **bindings: Any):  # fmt: skip
@@ -844,10 +841,13 @@ class Expression(Displayed):
         text drawing. (The graph itself, the IR, is ``f.ir``.)"""
         if point is None and not bindings:
             return report.Picture(self, None, wrt)
+        return report.Picture(self, self._point_of(point, bindings), wrt)
+
+    def _point_of(self, point: Sequence[float] | float | None, bindings: dict[str, Any]):
+        """One point, given by position (``point``) or by name (``bindings``)."""
         if point is not None and bindings:
             raise BindingError("give the point by position or by name, not both")
-        values = self.point(point) if point is not None else self.point(self.bind(bindings))
-        return report.Picture(self, values, wrt)
+        return self.point(point) if point is not None else self.point(self.bind(bindings))
 
     def node_table(self, point: list[float], wrt: Sequence[str] | None = None):
         """Values, local partials and adjoints of every forward node at one point."""
