@@ -441,8 +441,9 @@ def graph(
     format: Annotated[
         str | None,
         typer.Option("--format", "-f", metavar="FORMAT", show_default=False,
-                     help="text, dot (Graphviz), mermaid or json (default: text, or what "
-                          "the extension of -o FILE says)."),
+                     help="text, dot (Graphviz), mermaid, json, or html: a page that steps "
+                          "through the passes at --at (default: text, or what the extension "
+                          "of -o FILE says)."),
     ] = None,
     output: Annotated[
         str | None,
@@ -478,13 +479,31 @@ def graph(
         point = _one_point(e, at, command="graph --at") if at is not None else None
     if point is not None:
         e.single_output("graph --at")
-    text = drawing.draw(e, fmt, point, names, digits)
+    if fmt == "html":
+        text = _lesson_page(e, files, given, point, names, digits, expr)
+    else:
+        text = drawing.draw(e, fmt, point, names, digits)
     if picture:
         drawing.render_with_graphviz(text, output)
     elif output:
         _write_text(output, text + "\n")
     else:
         print(text)
+
+
+def _lesson_page(e: Expression, files, given, point, names, digits: int, source: str) -> str:
+    """``graph --format html``: the page that steps through both passes at a point."""
+    from . import lesson
+    from .datarun import on_arrays
+
+    if on_arrays(e, files, given):
+        raise UsageError("the lesson page steps through a program of numbers",
+                         "draw a program of arrays with --format text or dot")  # fmt: skip
+    if point is None:
+        raise UsageError("the lesson page shows each node's value and adjoint at a point",
+                         "give one: --at x=2")  # fmt: skip
+    title = f"Backpropagation through {e.text.strip() if source != '-' else 'f'}"
+    return lesson.page(e, point, names, digits, title)
 
 
 @app.command()

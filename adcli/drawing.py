@@ -23,7 +23,7 @@ from .graph import CONST, VAR, without_gc
 from .ops import OPS, shape_text, subscripts_text
 from .printing import number as number_text
 
-FORMATS = ("text", "dot", "mermaid", "json")
+FORMATS = ("text", "dot", "mermaid", "json", "html")  # html: lesson.py's stepping page
 RENDERED = ("svg", "png", "pdf")  # -o FILE.<suffix> runs Graphviz's dot
 MAX_INDENT = 40  # levels of the text tree; a 10^5-deep graph would print 10^10 spaces
 
@@ -254,7 +254,8 @@ def svg(source: str) -> str | None:
 
 
 # -o FILE.<suffix>: the text format it holds (SPEC §8: the extension picks the format)
-SUFFIXES = {"txt": "text", "dot": "dot", "gv": "dot", "json": "json", "mmd": "mermaid"}
+SUFFIXES = {"txt": "text", "dot": "dot", "gv": "dot", "json": "json", "mmd": "mermaid",
+            "html": "html", "htm": "html"}  # fmt: skip
 
 
 def output_format(fmt: str | None, path: str | None) -> tuple[str, str | None]:
@@ -262,7 +263,7 @@ def output_format(fmt: str | None, path: str | None) -> tuple[str, str | None]:
     ``-o``'s extension; an extension that says another format than ``--format``,
     or one adcli does not know, is an input error naming the ones it does."""
     if fmt is not None and fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}", "choose text, dot, mermaid or json")
+        raise UsageError(f"unknown format {fmt!r}", "choose text, dot, mermaid, json or html")
     if path is None:
         return fmt or "text", None
     suffix = os.path.splitext(path)[1].lstrip(".").lower()

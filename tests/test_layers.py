@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"report", "api"},  # the façade and what its tables say
     {"points", "streams", "data", "datarun", "pointwise", "render", "tables", "trace", "fitreport",
      "drawing", "plotting", "codegen",
-     "partitions", "cluster", "daskrun", "notebook"},  # the command line's inputs and
+     "partitions", "cluster", "daskrun", "notebook", "lesson"},  # the command line's inputs and
     # outputs (and Jupyter's); the Dask engine
     {"cli", "__main__", "__init__"},
 ]  # fmt: skip
