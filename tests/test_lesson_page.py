@@ -71,9 +71,11 @@ def browser():
 
 
 @needs_chromium
-@pytest.mark.parametrize(
-    "program, at, count", [(SEED_PROGRAM, "2", 7), (APPLE, "price=100,count=2,tax=1.1", 5)]
-)
+@pytest.mark.parametrize("program, at, count", [
+    (SEED_PROGRAM, "2", 7),
+    (APPLE, "price=100,count=2,tax=1.1", 5),
+    ("apple*n*tax", "apple=100,n=2,tax=1.1", 5),  # the textbook's apples, unnamed
+])  # fmt: skip
 def test_next_steps_through_every_node_with_the_tables_numbers(run, tmp_path, browser, program,
                                                                at, count):  # fmt: skip
     from selenium.webdriver.common.by import By
