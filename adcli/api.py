@@ -939,9 +939,10 @@ def _number_or_array(name: str, value: Any) -> Any:
         except ValueError:  # a ragged list
             array = np.asarray([], dtype=object)
         if array.dtype.kind in "biuf" and array.dtype.kind != "b":
-            if isinstance(value, np.generic) or array.ndim == 0 and _is_jax(value):
+            on_jax = _is_jax(value)
+            if isinstance(value, np.generic) or array.ndim == 0 and on_jax:
                 return float(value)
-            if _is_jax(value):  # kept on JAX's side: the jax backend gives JAX arrays back
+            if on_jax:  # kept on JAX's side: the jax backend gives JAX arrays back
                 return value
             return array.astype(np.float64, copy=False)
         if array.dtype.kind == "c":

@@ -88,11 +88,12 @@ def page(e: Any, point: list[float], wrt: Any, digits: int, title: str) -> str:
     """The lesson page of ``e`` at ``point`` (Graphviz draws the graph: without its
     ``dot`` a ``drawing.MissingTool`` says how to install it)."""
     from .drawing import MissingTool, boxes, svg, to_dot
-    from .notebook import HtmlOutput
+    from .notebook import show
     from .numtext import numbers
-    from .render import adjoint_text, local_text, node_table, op_text
+    from .render import adjoint_text, local_text, op_text
 
-    rows = e.node_table(point, wrt)
+    table = e.table(point, wrt)  # its rows are the steps; shown whole, it is the last one
+    rows = table.rows
     drawn = svg(to_dot(boxes(e, point, wrt), digits))
     if drawn is None:
         raise MissingTool(
@@ -118,10 +119,6 @@ def page(e: Any, point: list[float], wrt: Any, digits: int, title: str) -> str:
         steps.append({"phase": "backward", "number": r.number, "node": f"n{r.number}",
                       "edges": [f"n{r.number}->n{c}" for c in users],
                       "html": _panel("adjoint", words.replace("\n", "\n    "), local)})  # fmt: skip
-    table = HtmlOutput()
-    node_table(rows, table)
-    summary = e.table(point, wrt)
-    table.say("\n".join(summary.summary()))
     data = json.dumps(steps, ensure_ascii=False).replace("</", "<\\/")  # no </script> inside
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -136,7 +133,7 @@ def page(e: Any, point: list[float], wrt: Any, digits: int, title: str) -> str:
 <span id="counter"></span></p>
 <div id="panel"></div>
 <div id="graph">{drawn}</div>
-<div id="table" hidden>{table.out.getvalue()}</div>
+<div id="table" hidden>{show(table, "html")}</div>
 <script type="application/json" id="steps">{data}</script>
 <script>{_SCRIPT}</script>
 </body>

@@ -26,7 +26,7 @@ def show(obj: Any, kind: str) -> str | None:
     write = _writer(obj)
     if write is None:
         return None
-    output = HtmlOutput() if kind == "html" else _text()
+    output = _HtmlOutput() if kind == "html" else _text()
     write(output)
     text = output.out.getvalue()
     return f'<div class="adcli">\n{text}</div>' if kind == "html" else text.rstrip("\n")
@@ -120,7 +120,7 @@ def _text():
                   width=shutil.get_terminal_size().columns)  # fmt: skip
 
 
-class HtmlOutput:
+class _HtmlOutput:
     """An ``Output`` that writes HTML: a table as an HTML table, lines as a paragraph."""
 
     fmt = "html"
